@@ -1,0 +1,121 @@
+"""Signals -> one sentence judgement: calibrated score, flag, severity, spans, reasons."""
+
+from __future__ import annotations
+
+import math
+
+from .config import Config
+from .lm import TokenScores
+from .result import SentenceResult, Span
+from .segment import Segment
+from .signals import Word
+
+# Words a span may be about: content words that are not names or sentence-initial capitals.
+SPAN_KINDS = ("lower", "initial")
+FUNCTION_WORD_BITS = 9.0  # unigram surprisal below this: a very common (function) word
+
+
+def risk(features: dict[str, float], config: Config) -> float:
+    """Estimated probability of a Major error: logistic model fitted by `mtqa calibrate`."""
+    z = config.intercept
+    for name, mean, scale, weight in zip(
+        config.features, config.means, config.scales, config.weights, strict=True
+    ):
+        z += weight * (features.get(name, 0.0) - mean) / (scale or 1.0)
+    return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+
+
+def find_spans(
+    text: str, words: list[Word], scores: TokenScores, config: Config, decode
+) -> list[Span]:  # type: ignore[no-untyped-def]
+    """Anomalous words, grown into phrases with anomalous neighbours, with suggestions."""
+    spans: list[Span] = []
+    used: set[int] = set()
+    ranked = sorted(range(len(words)), key=lambda i: -words[i].anomaly)
+    for i in ranked:
+        word = words[i]
+        if word.anomaly < config.anomaly_threshold:
+            break
+        if i in used or word.kind not in SPAN_KINDS:
+            continue
+        lo, hi = i, i
+        while lo > 0 and _joins(words[lo - 1], config) and lo - 1 not in used:
+            lo -= 1
+        while hi + 1 < len(words) and _joins(words[hi + 1], config) and hi + 1 not in used:
+            hi += 1
+        used.update(range(lo, hi + 1))
+        start, end = words[lo].start, words[hi].end
+        severity = "major" if word.anomaly >= config.major_anomaly else "minor"
+        content = word.unigram >= FUNCTION_WORD_BITS
+        reason = "mistranslation" if content else "fluency"
+        message = f"“{word.text}” is unexpected here ({word.anomaly:.1f} bits above its usual " + (
+            "rarity): likely wrong word choice" if content else "rarity): reads unlike English"
+        )
+        spans.append(
+            Span(
+                start=start,
+                end=end,
+                text=text[start:end],
+                severity=severity,
+                reason=reason,
+                message=message,
+                suggestions=suggestions(word, scores, decode, config.top_k),
+                surprisal=round(word.anomaly, 3),
+            )
+        )
+    return sorted(spans, key=lambda s: s.start)
+
+
+def _joins(word: Word, config: Config) -> bool:
+    return word.kind in SPAN_KINDS and word.anomaly >= config.phrase_threshold
+
+
+def suggestions(word: Word, scores: TokenScores, decode, k: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """The model's likeliest words at the position of the word's first token."""
+    row = word.first_token
+    out: list[str] = []
+    for token_id in scores.top_ids[row][:k]:
+        candidate = decode(int(token_id)).strip()
+        if (
+            len(candidate) > 1
+            and candidate.replace("-", "").isalpha()
+            and candidate.lower() != word.text.lower()
+            and candidate not in out
+        ):
+            out.append(candidate)
+    return out
+
+
+def judge_sentence(
+    seg: Segment,
+    features: dict[str, float],
+    spans: list[Span],
+    config: Config,
+    threshold: float,
+) -> SentenceResult:
+    """Combine the calibrated risk and the spans into one flag decision with reasons."""
+    p = risk(features, config)
+    flagged = p >= threshold
+    rule_major = any(
+        s.severity == "major" and s.reason not in ("fluency", "mistranslation") for s in spans
+    )
+    flagged = flagged or rule_major
+    severity = None
+    if flagged:
+        severity = "major" if (p >= config.major_risk or rule_major) else "minor"
+    reasons = sorted({s.reason for s in spans}) if flagged else []
+    if flagged and not reasons:
+        reasons = ["fluency"]
+    return SentenceResult(
+        index=seg.index,
+        start=seg.start,
+        end=seg.end,
+        text=seg.text,
+        paragraph=seg.paragraph,
+        score=round(1.0 - p, 4),
+        flagged=flagged,
+        severity=severity,
+        spans=spans if flagged else [],
+        reasons=reasons,
+        features={k: round(v, 4) for k, v in features.items()},
+    )

@@ -1,0 +1,139 @@
+"""The pipeline: text -> segments -> token log-probs -> signals -> sentence judgements."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import __version__
+from .checks import run_checks
+from .config import Config, load_config
+from .errors import InputError
+from .judge import find_spans, judge_sentence
+from .lm import score_text
+from .model import LoadedModel, load_model
+from .result import DocumentResult, SentenceResult, Signature
+from .segment import Segment, split_sentences
+from .signals import sentence_features, words_of
+
+MAX_LINE_CHARS = 100_000
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+
+
+@dataclass
+class Scorer:
+    """A loaded model plus a config: scores documents, reusable across many calls."""
+
+    lm: LoadedModel
+    config: Config
+    preset: str = "standard"
+
+    @classmethod
+    def load(
+        cls, model: str | None = None, config: str | None = None, preset: str = "standard"
+    ) -> Scorer:
+        cfg = load_config(config)
+        cfg.threshold(preset)  # fail early on an unknown preset
+        return cls(load_model(model or cfg.model), cfg, preset)
+
+    @property
+    def signature(self) -> Signature:
+        return Signature(
+            version=__version__,
+            model=self.lm.name,
+            model_hash=self.lm.file_hash,
+            config=self.config.name,
+            config_hash=self.config.digest(),
+            preset=self.preset,
+            threshold=self.config.threshold(self.preset),
+            context=f"document/window{self.config.window}",
+        )
+
+    def score(
+        self,
+        text: str,
+        doc_id: str | None = None,
+        segments: list[Segment] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> DocumentResult:
+        """Score `text` as running prose; `segments` overrides sentence splitting (batch input)."""
+        validate_text(text)
+        segs = segments if segments is not None else split_sentences(text)
+        cfg = self.config
+        tokens = score_text(
+            self.lm, text, cfg.window, cfg.overlap, cfg.top_k, on_progress=on_progress
+        )
+        threshold = cfg.threshold(self.preset)
+        decode = _decoder(self.lm)
+        sentences: list[SentenceResult] = []
+        for seg, words in zip(segs, words_of(text, tokens, segs, cfg.alpha), strict=True):
+            features = sentence_features(words, tokens, seg, cfg.anomaly_threshold)
+            spans = find_spans(text, words, tokens, cfg, decode)
+            spans += run_checks(seg.text, offset=seg.start)
+            spans.sort(key=lambda s: (s.start, s.end))
+            sentences.append(judge_sentence(seg, features, spans, cfg, threshold))
+        return DocumentResult(
+            text=text,
+            sentences=sentences,
+            signature=self.signature,
+            doc_id=doc_id,
+            doc_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            warnings=language_warnings(text),
+        )
+
+
+def _decoder(lm: LoadedModel) -> Callable[[int], str]:
+    cache: dict[int, str] = {}
+
+    def decode(token_id: int) -> str:
+        if token_id not in cache:
+            cache[token_id] = lm.tokenizer.decode([token_id])
+        return cache[token_id]
+
+    return decode
+
+
+def validate_text(text: str) -> None:
+    """Refuse input that is not prose we can score, with one clear line."""
+    if not text.strip():
+        raise InputError("the document is empty")
+    if "\x00" in text:
+        raise InputError("the input looks binary (it contains NUL bytes), not text")
+    longest = max(len(line) for line in text.split("\n"))
+    if longest > MAX_LINE_CHARS:
+        raise InputError(
+            f"a line is {longest:,} characters long (limit {MAX_LINE_CHARS:,}): "
+            "this does not look like a news article; put paragraphs on separate lines"
+        )
+
+
+def language_warnings(text: str) -> list[str]:
+    """Warn when the text does not look like English (mtqa's model reads English)."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return ["the text has no letters: nothing here looks like English"]
+    latin = sum(ch.isascii() for ch in letters) / len(letters)
+    words = _LATIN_WORD.findall(text)
+    if latin < 0.6 or not words:
+        return [f"only {latin:.0%} of the letters are Latin: this does not look like English"]
+    from wordfreq import word_frequency
+
+    known = sum(word_frequency(w.lower(), "en") > 1e-6 for w in words[:2000]) / min(
+        len(words), 2000
+    )
+    if known < 0.5:
+        return [f"only {known:.0%} of the words are English words: scores may be meaningless"]
+    return []
+
+
+def score_document(
+    text: str,
+    model: str | None = None,
+    config: str | None = None,
+    preset: str = "standard",
+    doc_id: str | None = None,
+) -> DocumentResult:
+    """Score one document with the default (or given) model and config."""
+    return Scorer.load(model, config, preset).score(text, doc_id=doc_id)

@@ -1,0 +1,107 @@
+"""The `mtqa` command as a user runs it: outputs, exit codes and bad inputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+SEED = str(DATA / "seed_article.txt")
+
+
+def mtqa(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mtqa.cli", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=600,
+    )
+
+
+def _one_line_error(proc: subprocess.CompletedProcess, needle: str) -> None:
+    err = proc.stderr.decode()
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.startswith("mtqa: error:")]
+    assert len(lines) == 1 and needle in lines[0], err
+
+
+def test_text_view_ranks_flagged_sentences() -> None:
+    proc = mtqa("score", SEED, "--quiet")
+    out = proc.stdout.decode()
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "sentences flagged" in out and " 1. [" in out
+    assert proc.stderr.decode() == ""
+
+
+def test_json_output_file_and_gates(tmp_path: Path) -> None:
+    out = tmp_path / "result.json"
+    proc = mtqa("score", SEED, "-q", "-f", "json", "-o", str(out), "--fail-over-flagged", "0")
+    assert proc.returncode == 3, proc.stderr.decode()
+    assert "gate failed" in proc.stderr.decode()
+    data = json.loads(out.read_text())
+    assert data["n_flagged"] > 0
+    proc = mtqa(
+        "score", SEED, "-q", "-f", "json", "--fail-over-flagged", "1000", "--fail-under", "0"
+    )
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["signature"]["preset"] == "standard"
+    assert mtqa("score", SEED, "-q", "-f", "json", "--fail-under", "1").returncode == 3
+
+
+def test_jsonl_and_tsv_have_one_row_per_sentence() -> None:
+    jsonl = mtqa("score", SEED, "-q", "-f", "jsonl").stdout.decode().splitlines()
+    assert len(jsonl) == 40 and all("signature" in json.loads(line) for line in jsonl)
+    tsv = mtqa("score", SEED, "-q", "-f", "tsv").stdout.decode().splitlines()
+    assert len(tsv) == 41 and tsv[0].startswith("doc_id\tindex")
+
+
+def test_stdin_is_read() -> None:
+    proc = mtqa("score", "-", "-q", "-f", "json", stdin=b"The cat sat on the mat. It was happy.")
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert json.loads(proc.stdout)["n_sentences"] == 2
+
+
+def test_usage_error_exits_2() -> None:
+    proc = mtqa("score", SEED, "--preset", "nope")
+    assert proc.returncode == 2
+    assert mtqa("score").returncode == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"", "empty"),
+        (b"   \n\n  ", "empty"),
+        (b"\x00\x01\x02binary\x00", "binary"),
+        ("caf\xe9 cr\xe8me".encode("latin-1"), "not UTF-8"),
+        (b"word " * 210_000, "characters long"),
+    ],
+    ids=["empty", "blank", "binary", "latin1", "one-megabyte-line"],
+)
+def test_bad_input_gives_one_line(tmp_path: Path, content: bytes, needle: str) -> None:
+    path = tmp_path / "input.txt"
+    path.write_bytes(content)
+    _one_line_error(mtqa("score", str(path)), needle)
+
+
+def test_missing_file_and_folder(tmp_path: Path) -> None:
+    _one_line_error(mtqa("score", str(tmp_path / "nope.txt")), "file not found")
+    _one_line_error(mtqa("score", str(tmp_path)), "is a folder")
+
+
+def test_missing_model_says_how(tmp_path: Path) -> None:
+    _one_line_error(mtqa("score", SEED, "--model", str(tmp_path / "m.gguf")), "not found")
+
+
+def test_non_english_text_warns(tmp_path: Path) -> None:
+    path = tmp_path / "zh.txt"
+    path.write_text("波兰将退出欧洲防止对女子施暴的条约。俄罗斯军队正在前进。", encoding="utf-8")
+    proc = mtqa("score", str(path), "-q", "-f", "json")
+    assert proc.returncode == 0
+    assert "does not look like English" in proc.stderr.decode()
+    assert json.loads(proc.stdout)["warnings"]
