@@ -117,6 +117,13 @@ def quiet_third_party() -> None:
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     import transformers
 
+    try:
+        import datasets
+
+        datasets.disable_progress_bars()
+        datasets.logging.set_verbosity_error()
+    except ImportError:
+        pass
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
     for logger in ("transformers", "accelerate", "huggingface_hub", "datasets", "gguf"):

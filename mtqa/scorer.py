@@ -12,11 +12,11 @@ from .checks import run_checks
 from .config import Config, load_config
 from .errors import InputError
 from .judge import find_spans, judge_sentence
-from .lm import score_text
+from .lm import TokenScores, score_text
 from .model import LoadedModel, load_model
 from .result import DocumentResult, SentenceResult, Signature
 from .segment import Segment, split_sentences
-from .signals import sentence_features, words_of
+from .signals import Word, sentence_features, words_of
 
 MAX_LINE_CHARS = 100_000
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
@@ -62,13 +62,11 @@ class Scorer:
         validate_text(text)
         segs = segments if segments is not None else split_sentences(text)
         cfg = self.config
-        tokens = score_text(
-            self.lm, text, cfg.window, cfg.overlap, cfg.top_k, on_progress=on_progress
-        )
+        tokens, all_words = self.analyse(text, segs, on_progress=on_progress)
         threshold = cfg.threshold(self.preset)
         decode = _decoder(self.lm)
         sentences: list[SentenceResult] = []
-        for seg, words in zip(segs, words_of(text, tokens, segs, cfg.alpha), strict=True):
+        for seg, words in zip(segs, all_words, strict=True):
             features = sentence_features(words, tokens, seg, cfg.anomaly_threshold)
             spans = find_spans(text, words, tokens, cfg, decode)
             spans += run_checks(seg.text, offset=seg.start)
@@ -82,6 +80,51 @@ class Scorer:
             doc_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
             warnings=language_warnings(text),
         )
+
+
+    def analyse(
+        self,
+        text: str,
+        segments: list[Segment],
+        keep_hidden: bool = False,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> tuple[TokenScores, list[list[Word]]]:
+        """Token log-probs for the whole text and the words of each segment."""
+        cfg = self.config
+        tokens = score_text(
+            self.lm,
+            text,
+            cfg.window,
+            cfg.overlap,
+            cfg.top_k,
+            keep_hidden=keep_hidden,
+            on_progress=on_progress,
+        )
+        return tokens, words_of(text, tokens, segments, cfg.alpha)
+
+    def score_segments(
+        self, segments: list[str], doc_id: str | None = None
+    ) -> DocumentResult:
+        """Score pre-segmented text (one segment per line of a corpus) as one running document.
+
+        Segments are joined with newlines, so each is read in the context of the ones before it,
+        and each becomes exactly one sentence result (no re-splitting).
+        """
+        segs = join_segments(segments)
+        text = "\n".join(segments)
+        return self.score(text, doc_id=doc_id, segments=segs)
+
+
+def join_segments(segments: list[str]) -> list[Segment]:
+    """Segments laid out one per line: offsets into `"\n".join(segments)`."""
+    out: list[Segment] = []
+    pos = 0
+    for index, segment in enumerate(segments):
+        if "\n" in segment:
+            raise InputError(f"segment {index + 1} contains a newline")
+        out.append(Segment(index, pos, pos + len(segment), segment, index))
+        pos += len(segment) + 1
+    return out
 
 
 def _decoder(lm: LoadedModel) -> Callable[[int], str]:

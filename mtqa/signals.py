@@ -71,6 +71,11 @@ def word_kind(text: str, sentence_initial: bool) -> str:
     return "lower"
 
 
+def anomaly(surprisal: float, unigram: float, kind: str, alpha: float) -> float:
+    """Surprisal left after discounting rarity; names are discounted in full (plain SLOR)."""
+    return surprisal - (unigram if kind == "name" else alpha * unigram)
+
+
 def words_of(
     text: str, scores: TokenScores, segments: list[Segment], alpha: float
 ) -> list[list[Word]]:
@@ -92,7 +97,6 @@ def words_of(
             word = match.group()
             unigram = unigram_bits(word.lower())
             kind = word_kind(word, sentence_initial=not seg_words)
-            discount = alpha * unigram if kind != "name" else unigram
             seg_words.append(
                 Word(
                     match.start(),
@@ -100,7 +104,7 @@ def words_of(
                     word,
                     surprisal,
                     unigram,
-                    surprisal - discount,
+                    anomaly(surprisal, unigram, kind, alpha),
                     kind,
                     int(toks.min()),
                 )

@@ -1,0 +1,112 @@
+"""Speed of mtqa scoring against plain sentence-by-sentence transformers fp32.
+
+Prints a table and writes benchmarks/results/speed.json: model load time (cold: GGUF
+conversion; cached), tokens/s and sentences/s on the seed article and on MQM dev targets,
+peak RSS. Run: `.venv/bin/python benchmarks/speed.py [--rows 1000] [--repeat 3]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from common import MQM, SEED, documents, peak_rss_mb, read_jsonl, timed, write_result
+
+from mtqa import Scorer
+from mtqa.segment import split_sentences
+
+LOAD_SNIPPET = (
+    "import time; t=time.perf_counter(); from mtqa.model import load_model; load_model(); "
+    "import json, resource; print(json.dumps({'seconds': time.perf_counter()-t, "
+    "'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024}))"
+)
+
+
+def load_time(cache: str) -> dict[str, float]:
+    """Time a fresh process from `import mtqa` to a loaded model."""
+    env = {**os.environ, "MTQA_CACHE": cache}
+    out = subprocess.run(
+        [sys.executable, "-c", LOAD_SNIPPET], env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def baseline_sentences(scorer: Scorer, sentences: list[str]) -> int:
+    """Plain transformers fp32: each sentence alone, full logits, log-softmax."""
+    import torch
+
+    lm = scorer.lm
+    tokens = 0
+    with torch.inference_mode():
+        for sentence in sentences:
+            ids = lm.tokenizer(sentence, add_special_tokens=False)["input_ids"]
+            batch = torch.tensor([[lm.start_token_id, *ids]])
+            logp = torch.log_softmax(lm.model(input_ids=batch).logits.float(), dim=-1)
+            logp[0, :-1].gather(1, batch[0, 1:, None])
+            tokens += len(ids)
+    return tokens
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1000, help="MQM dev targets to score")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as cache:
+        cold = load_time(cache)
+        cached = sorted(load_time(cache)["seconds"] for _ in range(args.repeat))
+    scorer = Scorer.load()
+    count = lambda text: len(scorer.lm.tokenizer(text)["input_ids"])  # noqa: E731
+
+    seed = SEED.read_text(encoding="utf-8")
+    seed_sents = [s.text for s in split_sentences(seed)]
+    seed_tokens = count(seed)
+    t_seed, _ = timed(lambda: scorer.score(seed), args.repeat)
+    t_seed_base, _ = timed(lambda: baseline_sentences(scorer, seed_sents), args.repeat)
+
+    rows = read_jsonl(MQM / "dev.jsonl", args.rows)
+    docs = [[r["target"] for r in group] for _, group in documents(rows)]
+    mqm_tokens = sum(count(t) for d in docs for t in d)
+    t_mqm, _ = timed(lambda: [scorer.score_segments(d) for d in docs], 1)
+    t_mqm_base, _ = timed(lambda: baseline_sentences(scorer, [t for d in docs for t in d]), 1)
+
+    result = {
+        "machine": {"cpus": os.cpu_count(), "torch_threads": __import__("torch").get_num_threads()},
+        "model": scorer.signature.model,
+        "load_cold_s": round(cold["seconds"], 2),
+        "load_cached_median_s": round(cached[len(cached) // 2], 2),
+        "seed": {
+            "sentences": len(seed_sents),
+            "tokens": seed_tokens,
+            "mtqa_s": round(t_seed, 3),
+            "mtqa_tokens_per_s": round(seed_tokens / t_seed, 1),
+            "mtqa_sentences_per_s": round(len(seed_sents) / t_seed, 2),
+            "baseline_s": round(t_seed_base, 3),
+            "baseline_sentences_per_s": round(len(seed_sents) / t_seed_base, 2),
+            "speedup": round(t_seed_base / t_seed, 2),
+        },
+        "mqm_dev": {
+            "segments": len(rows),
+            "documents": len(docs),
+            "tokens": mqm_tokens,
+            "mtqa_s": round(t_mqm, 2),
+            "mtqa_tokens_per_s": round(mqm_tokens / t_mqm, 1),
+            "mtqa_sentences_per_s": round(len(rows) / t_mqm, 2),
+            "baseline_s": round(t_mqm_base, 2),
+            "baseline_sentences_per_s": round(len(rows) / t_mqm_base, 2),
+            "speedup": round(t_mqm_base / t_mqm, 2),
+        },
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "load_peak_rss_mb": {"cold": round(cold["rss_mb"], 1)},
+    }
+    print(json.dumps(result, indent=2))
+    print(f"wrote {write_result('speed', result)}")
+
+
+if __name__ == "__main__":
+    main()
