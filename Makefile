@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock requirements-dev.lock
 venv: $(VENV)/.installed
 
 demo: venv
-	$(VENV)/bin/mtqa score examples/article.txt
+	$(VENV)/bin/mtqa score examples/article.txt --report demo-report.html
 
 chromium:
 	@command -v chromium >/dev/null || { \

@@ -172,3 +172,49 @@ def feature_matrix(evidence: list[Evidence], config: Config, names: tuple[str, .
 
 
 DEFAULT_FEATURES = FEATURES
+
+
+@dataclass
+class Fit:
+    """A fitted combiner: standardisation, weights, and the dev-chosen thresholds."""
+
+    features: list[str]
+    means: list[float]
+    scales: list[float]
+    weights: list[float]
+    intercept: float
+
+
+def fit_logistic(
+    evidence: list[Evidence], config: Config, names: tuple[str, ...], seed: int = 13
+) -> Fit:
+    """L2 logistic regression of "has a Major error" on standardised features."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = feature_matrix(evidence, config, names)
+    y = np.array([e.major for e in evidence], dtype=int)
+    means = x.mean(0)
+    scales = x.std(0)
+    scales[scales == 0] = 1.0
+    model = LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
+    model.fit((x - means) / scales, y)
+    return Fit(
+        features=list(names),
+        means=[round(float(v), 6) for v in means],
+        scales=[round(float(v), 6) for v in scales],
+        weights=[round(float(v), 6) for v in model.coef_[0]],
+        intercept=round(float(model.intercept_[0]), 6),
+    )
+
+
+def apply_fit(config: Config, fit: Fit) -> Config:
+    from dataclasses import replace
+
+    return replace(
+        config,
+        features=fit.features,
+        means=fit.means,
+        scales=fit.scales,
+        weights=fit.weights,
+        intercept=fit.intercept,
+    )

@@ -30,7 +30,7 @@ class Config:
     anomaly_threshold: float = 12.0  # bits: a word this anomalous is a candidate span
     major_anomaly: float = 16.0  # bits: a span this anomalous is Major
     phrase_threshold: float = 8.0  # bits: neighbours this anomalous join a span
-    top_k: int = 5
+    top_k: int = 20  # alternatives kept per token; up to 5 become suggestions
     features: list[str] = field(default_factory=list)
     means: list[float] = field(default_factory=list)
     scales: list[float] = field(default_factory=list)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from .config import Config
 from .lm import TokenScores
 from .result import SentenceResult, Span
 from .segment import Segment
-from .signals import Word
+from .signals import Word, unigram_bits
 
 # Words a span may be about: content words that are not names or sentence-initial capitals.
 SPAN_KINDS = ("lower", "initial")
@@ -26,9 +27,16 @@ def risk(features: dict[str, float], config: Config) -> float:
 
 
 def find_spans(
-    text: str, words: list[Word], scores: TokenScores, config: Config, decode
-) -> list[Span]:  # type: ignore[no-untyped-def]
-    """Anomalous words, grown into phrases with anomalous neighbours, with suggestions."""
+    text: str,
+    words: list[Word],
+    config: Config,
+    suggest: Callable[[Word], list[str]] | None = None,
+    offset: int = 0,
+) -> list[Span]:
+    """Anomalous words, grown into phrases with anomalous neighbours, with suggestions.
+
+    `text` is what word offsets index (minus `offset`); spans get the same coordinates.
+    """
     spans: list[Span] = []
     used: set[int] = set()
     ranked = sorted(range(len(words)), key=lambda i: -words[i].anomaly)
@@ -55,11 +63,11 @@ def find_spans(
             Span(
                 start=start,
                 end=end,
-                text=text[start:end],
+                text=text[start - offset : end - offset],
                 severity=severity,
                 reason=reason,
                 message=message,
-                suggestions=suggestions(word, scores, decode, config.top_k),
+                suggestions=suggest(word) if suggest else [],
                 surprisal=round(word.anomaly, 3),
             )
         )
@@ -70,20 +78,27 @@ def _joins(word: Word, config: Config) -> bool:
     return word.kind in SPAN_KINDS and word.anomaly >= config.phrase_threshold
 
 
-def suggestions(word: Word, scores: TokenScores, decode, k: int) -> list[str]:  # type: ignore[no-untyped-def]
-    """The model's likeliest words at the position of the word's first token."""
-    row = word.first_token
+def suggestions(
+    word: Word, scores: TokenScores, decode: Callable[[int], str], limit: int = 5
+) -> list[str]:
+    """The model's likeliest words at the position of the word's first token.
+
+    For a content word, function words ("the", "could") are dropped: the editor wants a
+    replacement of the same kind ("passionate" -> "close"), not a different construction.
+    """
+    content = word.unigram >= FUNCTION_WORD_BITS
     out: list[str] = []
-    for token_id in scores.top_ids[row][:k]:
+    for token_id in scores.top_ids[word.first_token]:
         candidate = decode(int(token_id)).strip()
         if (
             len(candidate) > 1
             and candidate.replace("-", "").isalpha()
             and candidate.lower() != word.text.lower()
             and candidate not in out
+            and (not content or unigram_bits(candidate.lower()) >= FUNCTION_WORD_BITS)
         ):
             out.append(candidate)
-    return out
+    return out[:limit]
 
 
 def judge_sentence(

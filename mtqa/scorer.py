@@ -11,7 +11,7 @@ from . import __version__
 from .checks import run_checks
 from .config import Config, load_config
 from .errors import InputError
-from .judge import find_spans, judge_sentence
+from .judge import find_spans, judge_sentence, suggestions
 from .lm import TokenScores, score_text
 from .model import LoadedModel, load_model
 from .result import DocumentResult, SentenceResult, Signature
@@ -68,7 +68,7 @@ class Scorer:
         sentences: list[SentenceResult] = []
         for seg, words in zip(segs, all_words, strict=True):
             features = sentence_features(words, tokens, seg, cfg.anomaly_threshold)
-            spans = find_spans(text, words, tokens, cfg, decode)
+            spans = find_spans(text, words, cfg, lambda w: suggestions(w, tokens, decode))
             spans += run_checks(seg.text, offset=seg.start)
             spans.sort(key=lambda s: (s.start, s.end))
             sentences.append(judge_sentence(seg, features, spans, cfg, threshold))
@@ -80,7 +80,6 @@ class Scorer:
             doc_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
             warnings=language_warnings(text),
         )
-
 
     def analyse(
         self,
@@ -102,9 +101,7 @@ class Scorer:
         )
         return tokens, words_of(text, tokens, segments, cfg.alpha)
 
-    def score_segments(
-        self, segments: list[str], doc_id: str | None = None
-    ) -> DocumentResult:
+    def score_segments(self, segments: list[str], doc_id: str | None = None) -> DocumentResult:
         """Score pre-segmented text (one segment per line of a corpus) as one running document.
 
         Segments are joined with newlines, so each is read in the context of the ones before it,
