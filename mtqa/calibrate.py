@@ -21,7 +21,7 @@ import numpy as np
 
 from .config import Config
 from .model import cache_dir
-from .scorer import Scorer, join_segments
+from .scorer import Scorer, join_segments, sentence_hidden
 from .signals import FEATURES, Word, anomaly, sentence_features
 
 
@@ -40,6 +40,15 @@ class Evidence:
     target: str = ""
     reference: str | None = None
     source: str | None = None
+
+
+def default_mqm_path(split: str) -> Path:
+    """`$MTQA_MQM_DIR/<split>.jsonl`, else the workplace's shared MQM data beside the repo."""
+    import os
+
+    base = os.environ.get("MTQA_MQM_DIR")
+    root = Path(base) if base else Path(__file__).resolve().parents[2] / "shared" / "data" / "mqm"
+    return root / f"{split}.jsonl"
 
 
 def load_rows(path: str | Path) -> list[dict[str, Any]]:
@@ -81,7 +90,7 @@ def extract(
         for row, seg, seg_words in zip(doc_rows, segments, words, strict=True):
             inside = (tokens.ends > seg.start) & (tokens.starts < seg.end)
             shifted = [_shift(w, -seg.start) for w in seg_words]
-            hidden = tokens.hidden[inside].mean(0) if inside.any() else np.zeros(1)
+            hidden = sentence_hidden(tokens, seg)
             out.append(
                 Evidence(
                     row_id=str(row["id"]),
@@ -117,6 +126,10 @@ def _shift(word: Word, delta: int) -> Word:
 
 def cached_extract(scorer: Scorer, path: str | Path, **kwargs: Any) -> list[Evidence]:
     """`extract`, cached by (data file hash, model hash, window) under $MTQA_CACHE."""
+    if not Path(path).is_file():
+        from .errors import InputError
+
+        raise InputError(f"annotated data not found: {path}")
     data = Path(path).read_bytes()
     key = hashlib.sha256(
         data + f"|{scorer.lm.file_hash}|{scorer.config.window}|{scorer.config.overlap}".encode()
@@ -135,24 +148,31 @@ def cached_extract(scorer: Scorer, path: str | Path, **kwargs: Any) -> list[Evid
     return evidence
 
 
-def features_for(evidence: Evidence, config: Config) -> dict[str, float]:
-    """Sentence features for a given config (alpha and thresholds re-applied)."""
-    from .lm import TokenScores
-    from .segment import Segment
-
-    words = [
+def words_at(evidence: Evidence, alpha: float) -> list[Word]:
+    """The segment's words with anomaly recomputed for `alpha`."""
+    return [
         Word(
             w.start,
             w.end,
             w.text,
             w.surprisal,
             w.unigram,
-            anomaly(w.surprisal, w.unigram, w.kind, config.alpha),
+            anomaly(w.surprisal, w.unigram, w.kind, alpha),
             w.kind,
             w.first_token,
         )
         for w in evidence.words
     ]
+
+
+def features_for(
+    evidence: Evidence, config: Config, words: list[Word] | None = None
+) -> dict[str, float]:
+    """Sentence features for a given config (alpha and thresholds re-applied)."""
+    from .lm import TokenScores
+    from .segment import Segment
+
+    words = words if words is not None else words_at(evidence, config.alpha)
     n = len(evidence.token_bits)
     tokens = TokenScores(
         ids=np.zeros(n, dtype=np.int64),
@@ -176,35 +196,69 @@ DEFAULT_FEATURES = FEATURES
 
 @dataclass
 class Fit:
-    """A fitted combiner: standardisation, weights, and the dev-chosen thresholds."""
+    """A fitted combiner: standardisation and weights (features, then the optional head)."""
 
     features: list[str]
     means: list[float]
     scales: list[float]
     weights: list[float]
     intercept: float
+    hidden_means: list[float] = field(default_factory=list)
+    hidden_scales: list[float] = field(default_factory=list)
+    hidden_weights: list[float] = field(default_factory=list)
+
+
+def _design(
+    evidence: list[Evidence], config: Config, names: tuple[str, ...], head: bool
+) -> np.ndarray:
+    x = feature_matrix(evidence, config, names)
+    if head:
+        x = np.hstack([x, np.stack([e.hidden_mean for e in evidence]).astype(np.float64)])
+    return x
 
 
 def fit_logistic(
-    evidence: list[Evidence], config: Config, names: tuple[str, ...], seed: int = 13
+    evidence: list[Evidence],
+    config: Config,
+    names: tuple[str, ...],
+    seed: int = 13,
+    head: bool = False,
+    strength: float = 1.0,
 ) -> Fit:
-    """L2 logistic regression of "has a Major error" on standardised features."""
+    """L2 logistic regression of "has a Major error" on standardised features (and, with
+    `head`, the sentence's mean hidden state: a learned head over the language model)."""
     from sklearn.linear_model import LogisticRegression
 
-    x = feature_matrix(evidence, config, names)
+    x = _design(evidence, config, names, head)
     y = np.array([e.major for e in evidence], dtype=int)
     means = x.mean(0)
     scales = x.std(0)
     scales[scales == 0] = 1.0
-    model = LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
+    model = LogisticRegression(C=strength, max_iter=5000, random_state=seed)
     model.fit((x - means) / scales, y)
+    weights = model.coef_[0]
+    k = len(names)
+    r = lambda v: [round(float(x), 6) for x in v]  # noqa: E731
     return Fit(
         features=list(names),
-        means=[round(float(v), 6) for v in means],
-        scales=[round(float(v), 6) for v in scales],
-        weights=[round(float(v), 6) for v in model.coef_[0]],
+        means=r(means[:k]),
+        scales=r(scales[:k]),
+        weights=r(weights[:k]),
         intercept=round(float(model.intercept_[0]), 6),
+        hidden_means=r(means[k:]),
+        hidden_scales=r(scales[k:]),
+        hidden_weights=r(weights[k:]),
     )
+
+
+def predict(fit: Fit, evidence: list[Evidence], config: Config) -> np.ndarray:
+    """Logits of the fitted model on evidence rows."""
+    head = bool(fit.hidden_weights)
+    x = _design(evidence, config, tuple(fit.features), head)
+    means = np.array(fit.means + fit.hidden_means)
+    scales = np.array(fit.scales + fit.hidden_scales)
+    weights = np.array(fit.weights + fit.hidden_weights)
+    return np.asarray(((x - means) / scales) @ weights + fit.intercept)
 
 
 def apply_fit(config: Config, fit: Fit) -> Config:
@@ -217,4 +271,120 @@ def apply_fit(config: Config, fit: Fit) -> Config:
         scales=fit.scales,
         weights=fit.weights,
         intercept=fit.intercept,
+        hidden_means=fit.hidden_means,
+        hidden_scales=fit.hidden_scales,
+        hidden_weights=fit.hidden_weights,
+    )
+
+
+def judge_evidence(
+    evidence: Evidence, config: Config, threshold: float
+) -> tuple[float, bool, list[tuple[int, int]]]:
+    """Score, flag and spans for one annotated segment, exactly as `mtqa score` would."""
+    from .checks import run_checks
+    from .judge import find_spans, judge_sentence
+    from .segment import Segment
+
+    words = words_at(evidence, config.alpha)
+    features = features_for(evidence, config, words)
+    spans = find_spans(evidence.target, words, config) + run_checks(evidence.target)
+    seg = Segment(0, 0, len(evidence.target), evidence.target, 0)
+    result = judge_sentence(seg, features, spans, config, threshold)
+    return result.score, result.flagged, [(s.start, s.end) for s in result.spans]
+
+
+ALPHAS = (0.0, 0.15, 0.3, 0.5, 0.75)
+PRECISION_TARGETS = {"strict": 0.6, "standard": 0.7, "lenient": 0.8}
+
+
+def _doc_of(evidence: Evidence) -> str:
+    """The source document (all systems' translations of it stay in one fold)."""
+    return evidence.item.split("|")[1]
+
+
+def cv_auroc(
+    evidence: list[Evidence],
+    config: Config,
+    names: tuple[str, ...],
+    seed: int,
+    head: bool = False,
+    strength: float = 1.0,
+) -> float:
+    """5-fold cross-validated AUROC on the training rows, folds split by source document."""
+    from sklearn.metrics import roc_auc_score
+
+    docs = sorted({_doc_of(e) for e in evidence})
+    rng = np.random.default_rng(seed)
+    fold_of = dict(zip(docs, rng.permutation(len(docs)) % 5, strict=True))
+    folds = np.array([fold_of[_doc_of(e)] for e in evidence])
+    logits = np.zeros(len(evidence))
+    for k in range(5):
+        train = [e for e, f in zip(evidence, folds, strict=True) if f != k]
+        fit = fit_logistic(train, config, names, seed, head, strength)
+        test_idx = np.where(folds == k)[0]
+        logits[test_idx] = predict(fit, [evidence[i] for i in test_idx], config)
+    return float(roc_auc_score([e.major for e in evidence], logits))
+
+
+def choose_thresholds(risks: np.ndarray, major: np.ndarray) -> dict[str, float]:
+    """Per preset, the lowest risk threshold whose dev precision for Major errors reaches the
+    preset's target; where none does, the most precise threshold flagging >= 5% of rows."""
+    order = np.argsort(-risks)
+    sorted_risk, hits = risks[order], major[order].astype(float)
+    precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+    min_count = max(1, int(0.05 * len(hits)))
+    out = {}
+    for preset, target in PRECISION_TARGETS.items():
+        ok = np.where(precision[min_count - 1 :] >= target)[0]
+        if ok.size:
+            cut = ok.max() + min_count - 1
+        else:
+            cut = int(np.argmax(precision[min_count - 1 :])) + min_count - 1
+        out[preset] = round(float(sorted_risk[cut]), 6)
+    return out
+
+
+def calibrate(
+    scorer: Scorer,
+    train_path: str | Path,
+    dev_path: str | Path,
+    names: tuple[str, ...] = DEFAULT_FEATURES,
+    seed: int = 13,
+    log: Callable[[str], None] = print,
+) -> Config:
+    """The whole procedure: evidence, alpha by CV on train, fit on train, thresholds on dev."""
+    from dataclasses import replace
+
+    from .judge import risk
+
+    log("scoring train split (cached after the first run)…")
+    train = cached_extract(scorer, train_path)
+    log("scoring dev split…")
+    dev = cached_extract(scorer, dev_path)
+    base = scorer.config
+    cv = {a: cv_auroc(train, replace(base, alpha=a), names, seed) for a in ALPHAS}
+    for a, auc in cv.items():
+        log(f"alpha {a:.2f}: train 5-fold AUROC {auc:.4f}")
+    alpha = max(cv, key=lambda a: cv[a])
+    config = apply_fit(
+        replace(base, alpha=alpha), fit_logistic(train, replace(base, alpha=alpha), names, seed)
+    )
+    dev_risk = np.array([risk(features_for(e, config), config) for e in dev])
+    thresholds = choose_thresholds(dev_risk, np.array([e.major for e in dev]))
+    return replace(
+        config,
+        thresholds=thresholds,
+        major_risk=thresholds["lenient"],
+        calibration={
+            "method": "L2 logistic regression (C=1) of 'has a Major error' on standardised "
+            "features; alpha by 5-fold document-split CV AUROC on train; thresholds on dev "
+            "as the lowest risk reaching the preset's precision for Major errors",
+            "precision_targets": PRECISION_TARGETS,
+            "train": {"file": Path(train_path).name, "rows": len(train)},
+            "dev": {"file": Path(dev_path).name, "rows": len(dev)},
+            "seed": seed,
+            "cv_auroc_by_alpha": {str(a): round(v, 4) for a, v in cv.items()},
+            "model": scorer.lm.name,
+            "model_hash": scorer.lm.file_hash,
+        },
     )

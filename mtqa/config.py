@@ -36,6 +36,10 @@ class Config:
     scales: list[float] = field(default_factory=list)
     weights: list[float] = field(default_factory=list)
     intercept: float = 0.0
+    # Optional learned head over the model's mean hidden state of the sentence (empty: unused).
+    hidden_means: list[float] = field(default_factory=list)
+    hidden_scales: list[float] = field(default_factory=list)
+    hidden_weights: list[float] = field(default_factory=list)
     thresholds: dict[str, float] = field(
         default_factory=lambda: {"strict": 0.35, "standard": 0.5, "lenient": 0.65}
     )

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.stats import kendalltau, pearsonr
 from sklearn.metrics import roc_auc_score
 
+from .config import PRESETS, Config
 
-@dataclass
-class Judged:
-    """One evaluated segment: a quality score (higher = better) and predicted error spans."""
-
-    score: float
-    flagged: bool
-    spans: list[tuple[int, int]]
+if TYPE_CHECKING:
+    from .calibrate import Evidence
 
 
 def kendall(scores: Sequence[float], mqm: Sequence[float]) -> float:
@@ -94,3 +90,93 @@ def segment_metrics(
         "pearson": pearson(scores, mqm),
         "auroc_major": auroc(scores, major),
     }
+
+
+def gold_spans(evidence: Evidence, severities: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Annotated spans of the given severities."""
+    return [(s["start"], s["end"]) for s in evidence.spans if s["severity"] in severities]
+
+
+def evaluate_evidence(config: Config, evidence: list[Evidence]) -> dict[str, Any]:
+    """All agreement figures for mtqa and the baselines on the same annotated rows."""
+    from sacrebleu.metrics import CHRF
+
+    from .calibrate import judge_evidence
+
+    mqm = [e.mqm for e in evidence]
+    major = [e.major for e in evidence]
+    items = [e.item for e in evidence]
+    judged = {
+        p: [judge_evidence(e, config, config.threshold(p)) for e in evidence] for p in PRESETS
+    }
+    scores = [score for score, _, _ in judged["standard"]]
+    length = [-float(len(e.target.split())) for e in evidence]
+    result: dict[str, Any] = {
+        "rows": len(evidence),
+        "major_share": sum(major) / len(major),
+        "segment": {
+            "mtqa": segment_metrics(scores, mqm, major, items),
+            "length": segment_metrics(length, mqm, major, items),
+        },
+        "flagging": {
+            p: {
+                "threshold": config.threshold(p),
+                **flag_precision_recall([f for _, f, _ in judged[p]], major),
+            }
+            for p in PRESETS
+        },
+    }
+    with_ref = [i for i, e in enumerate(evidence) if e.reference]
+    if with_ref:
+        chrf = CHRF()
+        sub = lambda xs: [xs[i] for i in with_ref]  # noqa: E731
+        chrf_scores = [
+            chrf.sentence_score(evidence[i].target, [str(evidence[i].reference)]).score
+            for i in with_ref
+        ]
+        result["segment_with_reference"] = {
+            "rows": len(with_ref),
+            "mtqa": segment_metrics(sub(scores), sub(mqm), sub(major), sub(items)),
+            "length": segment_metrics(sub(length), sub(mqm), sub(major), sub(items)),
+            "chrf": segment_metrics(chrf_scores, sub(mqm), sub(major), sub(items)),
+        }
+    whole = [[(0, len(e.target))] for e in evidence]
+    result["spans"] = {}
+    for name, severities in (("major", ("Major",)), ("major_minor", ("Major", "Minor"))):
+        gold = [gold_spans(e, severities) for e in evidence]
+        result["spans"][name] = {
+            **{p: span_prf([spans for _, _, spans in judged[p]], gold) for p in PRESETS},
+            "whole_segment_baseline": span_prf(whole, gold),
+        }
+    return result
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """The figures as a plain-text table."""
+    lines: list[str] = []
+    print = lines.append  # noqa: A001
+    print(f"\n{result['rows']} rows, {result['major_share']:.0%} with a Major error")
+    header = f"{'':28}{'tau':>8}{'item tau':>10}{'pearson':>9}{'AUROC':>8}"
+    print(header)
+    blocks = [("", result["segment"])]
+    if "segment_with_reference" in result:
+        blocks.append(("[ref rows] ", result["segment_with_reference"]))
+    for prefix, block in blocks:
+        for name, m in block.items():
+            if isinstance(m, dict):
+                print(
+                    f"{prefix + name:28}{m['kendall']:8.3f}{m['item_kendall']:10.3f}"
+                    f"{m['pearson']:9.3f}{m['auroc_major']:8.3f}"
+                )
+    print(f"\n{'flag preset':28}{'thresh':>8}{'prec':>8}{'recall':>8}{'flagged':>9}")
+    for preset, m in result["flagging"].items():
+        print(
+            f"{preset:28}{m['threshold']:8.3f}{m['precision']:8.3f}{m['recall']:8.3f}"
+            f"{m['share_flagged']:9.1%}"
+        )
+    print(f"\n{'spans (char level)':28}{'P':>8}{'R':>8}{'F1':>8}")
+    for gold, block in result["spans"].items():
+        for name, m in block.items():
+            label = f"{gold}/{name}"
+            print(f"{label:28}{m['precision']:8.3f}{m['recall']:8.3f}{m['f1']:8.3f}")
+    return "\n".join(lines)

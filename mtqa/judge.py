@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
+
 from .config import Config
 from .lm import TokenScores
 from .result import SentenceResult, Span
@@ -16,13 +18,21 @@ SPAN_KINDS = ("lower", "initial")
 FUNCTION_WORD_BITS = 9.0  # unigram surprisal below this: a very common (function) word
 
 
-def risk(features: dict[str, float], config: Config) -> float:
-    """Estimated probability of a Major error: logistic model fitted by `mtqa calibrate`."""
+def risk(features: dict[str, float], config: Config, hidden: np.ndarray | None = None) -> float:
+    """Estimated probability of a Major error: logistic model fitted by `mtqa calibrate`.
+
+    `hidden` is the sentence's mean final hidden state, used when the config has a learned head.
+    """
     z = config.intercept
     for name, mean, scale, weight in zip(
         config.features, config.means, config.scales, config.weights, strict=True
     ):
         z += weight * (features.get(name, 0.0) - mean) / (scale or 1.0)
+    if config.hidden_weights:
+        if hidden is None:
+            raise ValueError("this config needs the sentence's hidden state")
+        standard = (hidden - np.asarray(config.hidden_means)) / np.asarray(config.hidden_scales)
+        z += float(standard @ np.asarray(config.hidden_weights))
     return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
 
 
@@ -107,9 +117,10 @@ def judge_sentence(
     spans: list[Span],
     config: Config,
     threshold: float,
+    hidden: np.ndarray | None = None,
 ) -> SentenceResult:
     """Combine the calibrated risk and the spans into one flag decision with reasons."""
-    p = risk(features, config)
+    p = risk(features, config, hidden)
     flagged = p >= threshold
     rule_major = any(
         s.severity == "major" and s.reason not in ("fluency", "mistranslation") for s in spans

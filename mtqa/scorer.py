@@ -7,6 +7,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from . import __version__
 from .checks import run_checks
 from .config import Config, load_config
@@ -62,7 +64,8 @@ class Scorer:
         validate_text(text)
         segs = segments if segments is not None else split_sentences(text)
         cfg = self.config
-        tokens, all_words = self.analyse(text, segs, on_progress=on_progress)
+        head = bool(cfg.hidden_weights)
+        tokens, all_words = self.analyse(text, segs, keep_hidden=head, on_progress=on_progress)
         threshold = cfg.threshold(self.preset)
         decode = _decoder(self.lm)
         sentences: list[SentenceResult] = []
@@ -71,7 +74,8 @@ class Scorer:
             spans = find_spans(text, words, cfg, lambda w: suggestions(w, tokens, decode))
             spans += run_checks(seg.text, offset=seg.start)
             spans.sort(key=lambda s: (s.start, s.end))
-            sentences.append(judge_sentence(seg, features, spans, cfg, threshold))
+            hidden = sentence_hidden(tokens, seg) if head else None
+            sentences.append(judge_sentence(seg, features, spans, cfg, threshold, hidden))
         return DocumentResult(
             text=text,
             sentences=sentences,
@@ -110,6 +114,15 @@ class Scorer:
         segs = join_segments(segments)
         text = "\n".join(segments)
         return self.score(text, doc_id=doc_id, segments=segs)
+
+
+def sentence_hidden(tokens: TokenScores, seg: Segment) -> np.ndarray:
+    """Mean final hidden state over the tokens inside a segment (the learned head's input)."""
+    assert tokens.hidden is not None
+    inside = (tokens.ends > seg.start) & (tokens.starts < seg.end)
+    if not inside.any():
+        return np.zeros(tokens.hidden.shape[1], dtype=np.float32)
+    return tokens.hidden[inside].mean(0)
 
 
 def join_segments(segments: list[str]) -> list[Segment]:

@@ -1,0 +1,56 @@
+"""Agreement metrics and threshold choice: pure logic, pinned on small known inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mtqa.calibrate import choose_thresholds
+from mtqa.evaluate import (
+    auroc,
+    flag_precision_recall,
+    item_grouped_kendall,
+    kendall,
+    span_prf,
+)
+
+
+def test_kendall_sign_means_agreement_with_humans() -> None:
+    scores = [0.9, 0.5, 0.1]
+    mqm = [0.0, 5.0, 25.0]  # lower MQM is better
+    assert kendall(scores, mqm) == pytest.approx(1.0)
+    assert kendall(scores[::-1], mqm) == pytest.approx(-1.0)
+
+
+def test_item_grouped_kendall_ignores_between_item_differences() -> None:
+    # Within each item the order is right, though item "b" is globally worse.
+    scores = [0.9, 0.8, 0.3, 0.2]
+    mqm = [1.0, 2.0, 1.0, 2.0]
+    items = ["a", "a", "b", "b"]
+    assert item_grouped_kendall(scores, mqm, items) == pytest.approx(1.0)
+    assert kendall(scores, mqm) < 1.0
+
+
+def test_auroc_and_flag_precision() -> None:
+    assert auroc([0.9, 0.8, 0.2, 0.1], [False, False, True, True]) == pytest.approx(1.0)
+    pr = flag_precision_recall([True, True, False, False], [True, False, True, False])
+    assert pr == {"precision": 0.5, "recall": 0.5, "share_flagged": 0.5}
+
+
+def test_span_prf_counts_characters() -> None:
+    result = span_prf([[(0, 4)], [(2, 6)]], [[(2, 6)], []])
+    # predicted chars: 4 + 4; gold chars: 4; overlap: 2
+    assert result["precision"] == pytest.approx(2 / 8)
+    assert result["recall"] == pytest.approx(2 / 4)
+    assert result["f1"] == pytest.approx(2 * 0.25 * 0.5 / 0.75)
+
+
+def test_thresholds_reach_their_precision_targets() -> None:
+    rng = np.random.default_rng(0)
+    major = rng.random(2000) < 0.5
+    risks = np.clip(major * 0.3 + rng.random(2000) * 0.7, 0, 1)
+    thresholds = choose_thresholds(risks, major)
+    assert thresholds["strict"] <= thresholds["standard"] <= thresholds["lenient"]
+    for preset, target in (("strict", 0.6), ("standard", 0.7), ("lenient", 0.8)):
+        flagged = risks >= thresholds[preset]
+        assert major[flagged].mean() >= target - 0.02
