@@ -74,11 +74,15 @@ def _item_key(row: dict[str, Any]) -> str:
 
 
 def extract(
-    scorer: Scorer, rows: list[dict[str, Any]], on_doc: Callable[[int], None] | None = None
+    scorer: Scorer,
+    rows: list[dict[str, Any]],
+    on_doc: Callable[[int], None] | None = None,
+    context: str = "document",
 ) -> list[Evidence]:
-    """Score every row in document context and keep the evidence per row."""
+    """Score every row in its document's context (or alone, with `context="sentence"`)."""
     out: list[Evidence] = []
-    for doc_rows in mqm_documents(rows):
+    groups = mqm_documents(rows) if context == "document" else ([r] for r in rows)
+    for doc_rows in groups:
         targets = [str(r["target"]).replace("\n", " ") for r in doc_rows]
         segments = join_segments(targets)
         text = "\n".join(targets)
@@ -124,22 +128,43 @@ def _shift(word: Word, delta: int) -> Word:
     )
 
 
-def cached_extract(scorer: Scorer, path: str | Path, **kwargs: Any) -> list[Evidence]:
-    """`extract`, cached by (data file hash, model hash, window) under $MTQA_CACHE."""
+def sample_documents(rows: list[dict[str, Any]], share: float) -> list[dict[str, Any]]:
+    """A deterministic share of source documents (all systems' rows for each kept document)."""
+    if share >= 1.0:
+        return rows
+
+    def keep(row: dict[str, Any]) -> bool:
+        digest = hashlib.sha256(str(row.get("doc")).encode()).digest()
+        return int.from_bytes(digest[:4], "big") / 2**32 < share
+
+    return [row for row in rows if keep(row)]
+
+
+def cached_extract(
+    scorer: Scorer,
+    path: str | Path,
+    context: str = "document",
+    share: float = 1.0,
+    **kwargs: Any,
+) -> list[Evidence]:
+    """`extract`, cached by (data file hash, model hash, window, context, share)."""
     if not Path(path).is_file():
         from .errors import InputError
 
         raise InputError(f"annotated data not found: {path}")
     data = Path(path).read_bytes()
     key = hashlib.sha256(
-        data + f"|{scorer.lm.file_hash}|{scorer.config.window}|{scorer.config.overlap}".encode()
+        data
+        + f"|{scorer.lm.file_hash}|{scorer.config.window}|{scorer.config.overlap}".encode()
+        + (f"|{context}|{share}".encode() if (context, share) != ("document", 1.0) else b"")
     ).hexdigest()[:20]
     cache = cache_dir() / "evidence" / f"{Path(path).stem}-{key}.pkl"
     if cache.exists():
         with cache.open("rb") as handle:
             loaded: list[Evidence] = pickle.load(handle)
             return loaded
-    evidence = extract(scorer, load_rows(path), **kwargs)
+    rows = sample_documents(load_rows(path), share)
+    evidence = extract(scorer, rows, context=context, **kwargs)
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(".tmp")
     with tmp.open("wb") as handle:

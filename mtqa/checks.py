@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mtqa.result import Span
 
@@ -26,6 +26,7 @@ __all__ = [
     "check_repetition",
     "check_untranslated",
     "detect_script",
+    "expected_length",
     "missing_source_numbers",
     "run_checks",
     "source_numbers",
@@ -128,10 +129,12 @@ _EN_SUFFIX_SCALES: dict[str, tuple[float, ...]] = {
     "m": (1e6, 1.0),
     "k": (1e3, 1.0),
 }
+_CURRENCY_CODES = "USD RMB CNY HKD EUR GBP JPY AUD CAD SGD CHF RUB".split()
 _EN_DIGIT_RE = re.compile(
-    r"(?<![\w.,])(?<![A-Za-z]-)"  # not inside a token ("COVID-19", "F-16", "G20")
+    # Not inside a token ("COVID-19", "F-16", "G20"), but "RMB30,000" and "USD11" are numbers.
+    r"(?:" + "".join(f"(?<={code})|" for code in _CURRENCY_CODES) + r"(?<![\w.,])(?<![A-Za-z]-))"
     r"(?P<num>(?>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?))"
-    r"(?P<suffix>st|nd|rd|th|s|bn|mn|mln|trn|tn|m|k)?"
+    r"(?P<suffix>st|nd|rd|th|s|['’]s|bn|mn|mln|trn|tn|m|k)?"
     r"(?![\w]|[.,]\d)"
     r"(?:[\s-]*(?P<scale>hundred|thousand|million|billion|trillion)\b)?"
     r"(?:\s*(?:%|percent\b|per\s+cent\b))?",
@@ -166,6 +169,9 @@ _EN_WORD_RE = re.compile(
 _MONTHS = (
     "january february march april may june july august september october november december".split()
 )
+_EN_SCALE_WORD_RE = re.compile(r"hundred|thousand|million|billion|trillion", re.IGNORECASE)
+_RANGE_JOIN_RE = re.compile(r"\s*(?:-|–|—|to|and|or)\s*")
+_TIME_MINUTES_RE = re.compile(r"\d:\s?\Z")
 _EN_MONTH_RE = re.compile(
     r"\b(?:(?P<full>" + "|".join(_MONTHS) + r")|(?P<abbr>Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec)\.)",
     re.IGNORECASE,
@@ -199,7 +205,7 @@ _ZH_UNIT_SUFFIX = {
 _ZH_NUM_RE = re.compile(
     r"(?P<pct>百分之)?(?:"
     r"(?<![A-Za-z.\d])(?<![A-Za-z]-)(?P<arabic>(?>\d+(?:,\d{3})*(?:\.\d+)?))(?![A-Za-z\d])"
-    r"\s*(?P<aunit>千万|百万|万亿|亿|万|千|百)?"
+    r"(?:\s*[多余近]?\s*(?P<aunit>千万|百万|万亿|亿|万|千|百))?"
     r"|(?P<han>[零〇一二两三四五六七八九十百千万亿]+))"
 )
 
@@ -279,13 +285,38 @@ def _en_digit_values(num: str, suffix: str | None, scale: str | None) -> tuple[f
     return tuple(base * f for f in factors)
 
 
+def _en_digit_mention(original: str, text: str, m: re.Match[str]) -> NumberMention:
+    values = _en_digit_values(m["num"], m["suffix"], m["scale"])
+    if (m["suffix"] or "").lower() in ("s", "'s", "’s") and len(m["num"]) == 4:
+        values += (float(m["num"][2:]),)  # the 1980s = 80年代
+    # Minutes of a clock time ("22:00", "4: 30") are too often rephrased (半, 整) to flag.
+    strong = not _TIME_MINUTES_RE.search(text, 0, m.start())
+    return NumberMention(m.start(), m.end(), original[m.start() : m.end()], values, strong)
+
+
+def _share_range_scale(found: list[NumberMention], text: str) -> list[NumberMention]:
+    """'4 to 6 million': the bare first number of a range also reads with the second's scale."""
+    out = list(found)
+    for i, (first, second) in enumerate(zip(found, found[1:], strict=False)):
+        scale = _EN_SCALE_WORD_RE.search(second.text)
+        between = text[first.end : second.start]
+        if scale and not _EN_SCALE_WORD_RE.search(first.text) and _RANGE_JOIN_RE.fullmatch(between):
+            factor = _EN_SCALES[scale.group().lower()]
+            out[i] = NumberMention(
+                first.start,
+                first.end,
+                first.text,
+                first.values + tuple(v * factor for v in first.values),
+                first.strong,
+            )
+    return out
+
+
 def target_numbers(text: str) -> list[NumberMention]:
     """Numbers in an English (target) text: digits, number words, ordinals and month names."""
-    text = text.translate(_FULLWIDTH)
-    found: list[NumberMention] = []
-    for m in _EN_DIGIT_RE.finditer(text):
-        values = _en_digit_values(m["num"], m["suffix"], m["scale"])
-        found.append(NumberMention(m.start(), m.end(), m.group(), values, strong=True))
+    original, text = text, text.translate(_FULLWIDTH)
+    found = [_en_digit_mention(original, text, m) for m in _EN_DIGIT_RE.finditer(text)]
+    found = _share_range_scale(found, text)
     for m in _EN_WORD_RE.finditer(text):
         if m["tens"]:
             value = _EN_WORD_VALUES[m["tens"].lower()]
@@ -362,16 +393,21 @@ def _zh_han_mention(text: str, start: int, run: str, pct: str) -> NumberMention 
         )
         if reads_as_year:  # 二〇二一年
             return mention((float("".join(str(_ZH_DIGITS[c]) for c in run)),), strong=True)
-        # 三四 ("three or four"), 一一, 三三两两: approximate ranges and idioms
-        return mention(tuple(float(_ZH_DIGITS[c]) for c in run), strong=False)
+        # 三四 ("three or four"), 一一, 三三两两: approximate ranges and idioms; 九二共识 is
+        # "the 1992 Consensus", so two-digit runs also keep their year readings.
+        digits = [float(_ZH_DIGITS[c]) for c in run]
+        if len(run) == 2:
+            both = 10 * digits[0] + digits[1]
+            digits += [both, 1900 + both, 2000 + both]
+        return mention(tuple(dict.fromkeys(digits)), strong=False)
     value = _parse_zh_positional(run) if run[0] not in "百千万亿" else None  # 万一 = "in case"
     if value is not None and has_unit:
         return mention((value,), strong=True)
     # Malformed ("十四五" = the 14th Five-Year Plan): keep the readings of its parts, weakly.
     parts = [_parse_zh_positional(run[:i]) for i in range(1, len(run))]
     parts += [_parse_zh_positional(run[i:]) for i in range(1, len(run))]
-    values = tuple(v for v in parts if v is not None)
-    return mention(values, strong=False) if values else None
+    readings = tuple(v for v in parts if v is not None)
+    return mention(readings, strong=False) if readings else None
 
 
 def _zh_numbers(text: str) -> list[NumberMention]:
@@ -383,7 +419,9 @@ def _zh_numbers(text: str) -> list[NumberMention]:
             values: tuple[float, ...] = (base,)
             if m["aunit"]:
                 values = (base * _ZH_UNIT_SUFFIX[m["aunit"]], base)
-            found.append(NumberMention(m.start(), m.end(), m.group(), values, strong=True))
+            # A bare 1 or 0 is usually rendered "a"/"one"/"single" or dropped (1美元兑7元).
+            strong = bool(m["aunit"] or pct) or base not in (0.0, 1.0)
+            found.append(NumberMention(m.start(), m.end(), m.group(), values, strong=strong))
             continue
         han_mention = _zh_han_mention(text, m.start("han"), m["han"], pct)
         if han_mention is not None:
@@ -418,7 +456,7 @@ def _eu_values(num: str) -> tuple[float, ...]:
     return tuple(dict.fromkeys(readings))
 
 
-def _eu_numbers(text: str, lang: str | None) -> list[NumberMention]:
+def _eu_numbers(text: str) -> list[NumberMention]:
     found: list[NumberMention] = []
     for m in _EU_NUM_RE.finditer(text):
         values = _eu_values(m["num"])
@@ -442,12 +480,14 @@ def _eu_numbers(text: str, lang: str | None) -> list[NumberMention]:
 def source_numbers(text: str, lang: str | None = None) -> list[NumberMention]:
     """Numbers in a source text, read by the conventions of its language (detected if None)."""
     lang = _lang_code(lang) or detect_script(text)
-    text = text.translate(_FULLWIDTH)
+    normalised = text.translate(_FULLWIDTH)
     if lang in ("zh", "ja"):
-        return _zh_numbers(text)
-    if lang in ("ru", "de", "uk", "bg", "fr", "es", "it", "pl", "cs"):
-        return _eu_numbers(text, lang)
-    return target_numbers(text)  # English-style formatting
+        found = _zh_numbers(normalised)
+    elif lang in ("ru", "de", "uk", "bg", "fr", "es", "it", "pl", "cs"):
+        found = _eu_numbers(normalised)
+    else:
+        found = target_numbers(normalised)  # English-style formatting
+    return [replace(m, text=text[m.start : m.end]) for m in found]
 
 
 def _describe(mentions: list[NumberMention]) -> str:
@@ -592,8 +632,9 @@ def check_untranslated(
 # Repetition
 # --------------------------------------------------------------------------------------------
 
-# "had had" and "that that" are grammatical English; flagging them would be noise.
-_LEGIT_REPEATS = frozenset({"had", "that"})
+# "had had", "that that" and "taken in in" are grammatical English: flagging them is noise
+# (on train.jsonl every "in in" hit was a correct phrasal verb).
+_LEGIT_REPEATS = frozenset({"had", "that", "in"})
 _REPEAT_RE = re.compile(r"\b([^\W\d_]+)\s+(?=(\1)\b)", re.IGNORECASE)
 
 
@@ -601,8 +642,9 @@ def check_repetition(target: str, offset: int = 0) -> list[Span]:
     """The same word twice in a row ("the the"): a classic MT/decoder glitch. Span = 2nd copy."""
     spans = []
     for m in _REPEAT_RE.finditer(target):
-        if m.group(1).lower() in _LEGIT_REPEATS:
-            continue
+        first = m.group(1)
+        if first.lower() in _LEGIT_REPEATS or (first.istitle() and m.group(2).istitle()):
+            continue  # "Li Li", "Ni Ni", "Bora Bora": names, not stutters
         start, end = m.start(2), m.end(2)
         spans.append(
             Span(
@@ -612,7 +654,6 @@ def check_repetition(target: str, offset: int = 0) -> list[Span]:
                 "minor",
                 "repetition",
                 f"Repeated word '{target[start:end]}'.",
-                suggestions=[""],
             )
         )
     return spans
@@ -679,10 +720,18 @@ def check_quotes(text: str, offset: int = 0) -> list[Span]:
     return spans
 
 
-def check_punctuation(text: str, offset: int = 0, quotes: bool = True) -> list[Span]:
-    """Unbalanced brackets (and, with `quotes`, unbalanced quotes) in one sentence."""
-    spans = _check_brackets(text, offset)
-    if quotes:
+def check_punctuation(
+    text: str, offset: int = 0, quotes: bool = True, source: str | None = None
+) -> list[Span]:
+    """Unbalanced brackets (and, with `quotes`, unbalanced quotes) in one sentence.
+
+    With a source, a kind of imbalance the source shares is not flagged: a segment cut
+    mid-quotation (common in WMT data) is unbalanced on both sides, and faithfully so.
+    """
+    spans = []
+    if source is None or not _check_brackets(source, 0):
+        spans += _check_brackets(text, offset)
+    if quotes and (source is None or not check_quotes(source)):
         spans += check_quotes(text, offset)
     return sorted(spans, key=lambda s: s.start)
 
@@ -775,7 +824,7 @@ def run_checks(
     lang = _lang_code(source_lang) or (detect_script(source) if source else None)
     spans = check_untranslated(target, source, lang, offset)
     spans += check_repetition(target, offset)
-    spans += check_punctuation(target, offset, quotes=quotes)
+    spans += check_punctuation(target, offset, quotes=quotes, source=source)
     if source:
         spans += check_numbers(target, source, lang, offset)
         spans += check_length(target, source, lang, offset)

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import __version__
-from .checks import run_checks
+from .checks import check_quotes, run_checks
 from .config import Config, load_config
 from .errors import InputError
 from .judge import find_spans, judge_sentence, suggestions
 from .lm import TokenScores, score_text
 from .model import LoadedModel, load_model
 from .result import DocumentResult, SentenceResult, Signature
-from .segment import Segment, split_sentences
+from .segment import Segment, paragraphs, split_sentences
 from .signals import Word, sentence_features, words_of
 
 MAX_LINE_CHARS = 100_000
@@ -69,10 +69,17 @@ class Scorer:
         threshold = cfg.threshold(self.preset)
         decode = _decoder(self.lm)
         sentences: list[SentenceResult] = []
+        # Quotations often span sentences: balance quotes per paragraph, not per sentence.
+        quote_spans = [
+            span
+            for start, end in paragraphs(text)
+            for span in check_quotes(text[start:end], offset=start)
+        ]
         for seg, words in zip(segs, all_words, strict=True):
             features = sentence_features(words, tokens, seg, cfg.anomaly_threshold)
             spans = find_spans(text, words, cfg, lambda w: suggestions(w, tokens, decode))
-            spans += run_checks(seg.text, offset=seg.start)
+            spans += run_checks(seg.text, offset=seg.start, quotes=False)
+            spans += [q for q in quote_spans if seg.start <= q.start < seg.end]
             spans.sort(key=lambda s: (s.start, s.end))
             hidden = sentence_hidden(tokens, seg) if head else None
             sentences.append(judge_sentence(seg, features, spans, cfg, threshold, hidden))
