@@ -76,7 +76,7 @@ class Scorer:
             for span in check_quotes(text[start:end], offset=start)
         ]
         for seg, words in zip(segs, all_words, strict=True):
-            features = sentence_features(words, tokens, seg, cfg.anomaly_threshold)
+            features = sentence_features(words, tokens, seg)
             spans = find_spans(text, words, cfg, lambda w: suggestions(w, tokens, decode))
             spans += run_checks(seg.text, offset=seg.start, quotes=False)
             spans += [q for q in quote_spans if seg.start <= q.start < seg.end]

@@ -22,6 +22,7 @@ from .segment import Segment
 LN2 = math.log(2)
 WORD = re.compile(r"\w+(?:[’'\-.]\w+)*")
 MIN_FREQ = 1e-8  # floor for unseen words: 26.6 bits
+ANOMALOUS_BITS = 12.0  # a word this anomalous counts towards `share_anomalous`
 
 #: Feature names, in the order the calibrated model uses them.
 FEATURES = (
@@ -113,9 +114,7 @@ def words_of(
     return result
 
 
-def sentence_features(
-    words: list[Word], scores: TokenScores, seg: Segment, anomaly_threshold: float
-) -> dict[str, float]:
+def sentence_features(words: list[Word], scores: TokenScores, seg: Segment) -> dict[str, float]:
     """Interpretable features of one sentence (see FEATURES)."""
     inside = (scores.ends > seg.start) & (scores.starts < seg.end)
     bits = -scores.logprob[inside] / LN2
@@ -132,7 +131,7 @@ def sentence_features(
         "second_anomaly": anomalies[1] if len(anomalies) > 1 else 0.0,
         "mean_anomaly": float(np.mean(anomalies)) if anomalies else 0.0,
         "share_anomalous": (
-            sum(a > anomaly_threshold for a in anomalies) / n_words if n_words else 0.0
+            sum(a > ANOMALOUS_BITS for a in anomalies) / n_words if n_words else 0.0
         ),
         "max_anomaly_lower": max(lower) if lower else 0.0,
         "max_phrase_anomaly": max_phrase_anomaly(words),
