@@ -166,5 +166,221 @@ def _gate(result: Any, fail_over_flagged: int | None, fail_under: float | None) 
         sys.exit(EXIT_GATE)
 
 
+@main.command()
+@click.argument("input", required=False)
+@click.option("--source", "-s", default=None, help="Line-aligned source file (COMET's -s).")
+@click.option(
+    "--target", "-t", "targets", multiple=True, help="Line-aligned MT output; repeat per system."
+)
+@click.option(
+    "--reference", "-r", "references", multiple=True, help="Line-aligned reference; repeatable."
+)
+@click.option("--docs", default=None, help="Line-aligned document ids for the -t files.")
+@click.option(
+    "--doc-size",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Segments without document ids are read as running text in chunks of N.",
+)
+@click.option("--system", default=None, help="System name for rows or files that name none.")
+@click.option("--field", "fields", multiple=True, help="FIELD=COLUMN, e.g. target=mt_output.")
+@click.option("--hf-config", default=None, help="Dataset config (for hf:NAME input).")
+@click.option("--split", default=None, help="Dataset split.")
+@click.option("--output-dir", "-o", required=True, help="Results folder (re-run to resume).")
+@click.option("--model", "-m", default=None, help="Registry name, .gguf path, folder or hub id.")
+@click.option("--config", "-c", "config", default=None, help="Name in configs/ or a JSON path.")
+@click.option(
+    "--preset",
+    type=click.Choice(["strict", "standard", "lenient"]),
+    default="standard",
+    show_default=True,
+    help="Flagging threshold preset.",
+)
+@click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Processes."
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Torch threads per process [default: cores / jobs].",
+)
+@click.option("--report-dir", default=None, help="Also write an HTML report per document.")
+@click.option("--baseline", default=None, help="System the others are compared with.")
+@click.option(
+    "--bootstrap",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Paired bootstrap resamples.",
+)
+@click.option("--restart", is_flag=True, help="Discard earlier results in --output-dir.")
+@click.option(
+    "--fail-over-flagged-share",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Exit 3 if more than this share of all segments is flagged.",
+)
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Exit 3 if the corpus score (mean over segments) is below SCORE.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress or status on stderr.")
+def batch(
+    input: str | None,
+    source: str | None,
+    targets: tuple[str, ...],
+    references: tuple[str, ...],
+    docs: str | None,
+    doc_size: int,
+    system: str | None,
+    fields: tuple[str, ...],
+    hf_config: str | None,
+    split: str | None,
+    output_dir: str,
+    model: str | None,
+    config: str | None,
+    preset: str,
+    jobs: int,
+    threads: int | None,
+    report_dir: str | None,
+    baseline: str | None,
+    bootstrap: int,
+    restart: bool,
+    fail_over_flagged_share: float | None,
+    fail_under: float | None,
+    quiet: bool,
+) -> None:
+    """Evaluate a corpus, resumably: re-run the same command to continue an interrupted run.
+
+    INPUT is a folder of .txt documents, a .jsonl/.tsv/.csv file, a saved or parquet dataset,
+    or hf:NAME; or give line-aligned files: -s SRC -t MT [-t MT2 ...] [-r REF ...].
+    """
+    from pathlib import Path
+
+    from .batch import BatchOptions, gate_failures, print_summary, progress_bar, run_batch
+    from .corpus import FIELDS, open_corpus
+
+    mapping = {}
+    for item in fields:
+        name, sep, column = item.partition("=")
+        if not sep or not column or name not in FIELDS:
+            raise click.BadParameter(
+                f"{item!r}: use FIELD=COLUMN, FIELD one of {', '.join(FIELDS)}",
+                param_hint="--field",
+            )
+        mapping[name] = column
+    corpus = open_corpus(
+        input,
+        sources=source,
+        targets=targets,
+        references=references,
+        docs=docs,
+        doc_size=doc_size,
+        system=system,
+        fields=mapping,
+        hf_config=hf_config,
+        split=split,
+    )
+    options = BatchOptions(
+        output_dir=Path(output_dir),
+        model=model,
+        config=config,
+        preset=preset,
+        jobs=jobs,
+        threads=threads,
+        report_dir=Path(report_dir) if report_dir else None,
+        baseline=baseline,
+        n_samples=bootstrap,
+        restart=restart,
+    )
+    try:
+        with progress_bar(quiet) as update:
+            result = run_batch(
+                corpus, options, on_progress=update, on_status=lambda m: _status(quiet, m)
+            )
+    except KeyboardInterrupt:
+        click.echo(
+            f"mtqa: finished documents are saved in {output_dir}; "
+            "run the same command again to resume",
+            err=True,
+        )
+        raise
+    for warning in result.warnings:
+        click.echo(f"mtqa: warning: {warning}", err=True)
+    print_summary(result.summary, Console())
+    _status(
+        quiet,
+        f"mtqa: results in {output_dir} ({result.scored:,} documents scored now, "
+        f"{result.resumed:,} resumed)",
+    )
+    failed = gate_failures(result.summary, fail_over_flagged_share, fail_under)
+    if failed:
+        click.echo(f"mtqa: gate failed: {'; '.join(failed)}", err=True)
+        sys.exit(EXIT_GATE)
+
+
+@main.command()
+@click.option("--train", "train_path", default=None, help="MQM-style JSONL to fit on.")
+@click.option("--dev", "dev_path", default=None, help="MQM-style JSONL to choose thresholds on.")
+@click.option("--model", "-m", default=None, help="Model to calibrate (default: the config's).")
+@click.option("--base", default=None, help="Config to start from (default: configs/default.json).")
+@click.option("--output", "-o", default="configs/default.json", show_default=True)
+@click.option("--seed", type=int, default=13, show_default=True)
+def calibrate(
+    train_path: str | None,
+    dev_path: str | None,
+    model: str | None,
+    base: str | None,
+    output: str,
+    seed: int,
+) -> None:
+    """Fit the score on human MQM annotations and write a config (see README, Calibration)."""
+    from .calibrate import calibrate as run_calibration
+    from .calibrate import default_mqm_path
+    from .scorer import Scorer
+
+    scorer = Scorer.load(model, base)
+    config = run_calibration(
+        scorer,
+        train_path or default_mqm_path("train"),
+        dev_path or default_mqm_path("dev"),
+        seed=seed,
+        log=lambda line: click.echo(f"mtqa: {line}", err=True),
+    )
+    from pathlib import Path
+
+    config.save(Path(output))
+    click.echo(f"mtqa: wrote {output} (thresholds {config.thresholds})", err=True)
+
+
+@main.command()
+@click.argument("data", type=str)
+@click.option("--model", "-m", default=None)
+@click.option("--config", "-c", "config", default=None)
+@click.option("--output", "-o", default=None, help="Also write the figures as JSON here.")
+def evaluate(data: str, model: str | None, config: str | None, output: str | None) -> None:
+    """Agreement of mtqa with human MQM annotations in DATA (JSONL), against baselines."""
+    import json
+    from pathlib import Path
+
+    from .calibrate import cached_extract
+    from .errors import InputError
+    from .evaluate import evaluate_evidence, format_table
+    from .scorer import Scorer
+
+    if not Path(data).is_file():
+        raise InputError(f"annotated data not found: {data}")
+    scorer = Scorer.load(model, config)
+    result = evaluate_evidence(scorer.config, cached_extract(scorer, data))
+    result["signature"] = scorer.signature.format()
+    click.echo(format_table(result))
+    if output:
+        atomic_write(output, json.dumps(result, indent=2) + "\n")
+
+
 if __name__ == "__main__":
     main()
