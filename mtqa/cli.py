@@ -15,6 +15,7 @@ import click
 from rich.console import Console
 
 from . import __version__
+from .config import PRESETS
 from .errors import EXIT_ERROR, EXIT_GATE, MtqaError
 from .io import atomic_write, read_text
 from .render import print_terminal, to_json, to_jsonl, to_tsv
@@ -37,6 +38,32 @@ class MtqaGroup(click.Group):
         except MemoryError:
             click.echo("mtqa: error: out of memory", err=True)
             sys.exit(EXIT_ERROR)
+
+
+def scorer_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--model, --config and --preset: what every scoring command is configured by."""
+    for option in reversed(
+        (
+            click.option(
+                "--model", "-m", default=None, help="Registry name, .gguf path, folder or hub id."
+            ),
+            click.option(
+                "--config", "-c", "config", default=None, help="Name in configs/ or a JSON path."
+            ),
+            click.option(
+                "--preset",
+                type=click.Choice(list(PRESETS)),
+                default="standard",
+                show_default=True,
+                help="Flagging threshold preset.",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress or status on stderr.")
 
 
 @click.group(cls=MtqaGroup)
@@ -77,15 +104,7 @@ def _status(quiet: bool, message: str) -> None:
 
 @main.command()
 @click.argument("file", type=str)
-@click.option("--model", "-m", default=None, help="Registry name, .gguf path, folder or hub id.")
-@click.option("--config", "-c", "config", default=None, help="Name in configs/ or a JSON path.")
-@click.option(
-    "--preset",
-    type=click.Choice(["strict", "standard", "lenient"]),
-    default="standard",
-    show_default=True,
-    help="Flagging threshold preset.",
-)
+@scorer_options
 @click.option(
     "--format", "-f", "fmt", type=click.Choice(["text", "json", "jsonl", "tsv"]), default="text"
 )
@@ -104,7 +123,7 @@ def _status(quiet: bool, message: str) -> None:
     default=None,
     help="Exit 3 if the document score is below SCORE.",
 )
-@click.option("--quiet", "-q", is_flag=True, help="No progress or status on stderr.")
+@quiet_option
 def score(
     file: str,
     model: str | None,
@@ -188,15 +207,7 @@ def _gate(result: Any, fail_over_flagged: int | None, fail_under: float | None) 
 @click.option("--hf-config", default=None, help="Dataset config (for hf:NAME input).")
 @click.option("--split", default=None, help="Dataset split.")
 @click.option("--output-dir", "-o", required=True, help="Results folder (re-run to resume).")
-@click.option("--model", "-m", default=None, help="Registry name, .gguf path, folder or hub id.")
-@click.option("--config", "-c", "config", default=None, help="Name in configs/ or a JSON path.")
-@click.option(
-    "--preset",
-    type=click.Choice(["strict", "standard", "lenient"]),
-    default="standard",
-    show_default=True,
-    help="Flagging threshold preset.",
-)
+@scorer_options
 @click.option(
     "--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Processes."
 )
@@ -228,7 +239,7 @@ def _gate(result: Any, fail_over_flagged: int | None, fail_under: float | None) 
     default=None,
     help="Exit 3 if the corpus score (mean over segments) is below SCORE.",
 )
-@click.option("--quiet", "-q", is_flag=True, help="No progress or status on stderr.")
+@quiet_option
 def batch(
     input: str | None,
     source: str | None,
