@@ -17,7 +17,7 @@ import time
 
 from common import MQM, write_result
 
-from mtqa.calibrate import cached_extract
+from mtqa.calibrate import attach_source_features, cached_extract
 from mtqa.evaluate import evaluate_evidence, format_table
 from mtqa.scorer import Scorer
 
@@ -27,17 +27,24 @@ def main() -> None:
     parser.add_argument("--split", default="dev", help="MQM split name or a JSONL path")
     parser.add_argument("--config", default=None)
     parser.add_argument("--model", default=None)
+    parser.add_argument(
+        "--with-source", action="store_true", help="read the sources (default config: source)"
+    )
     args = parser.parse_args()
     path = MQM / f"{args.split}.jsonl" if not args.split.endswith(".jsonl") else args.split
-    scorer = Scorer.load(args.model, args.config)
+    config = args.config or ("source" if args.with_source else None)
+    scorer = Scorer.load(args.model, config)
     start = time.perf_counter()
     evidence = cached_extract(scorer, path)
+    if args.with_source:
+        attach_source_features(evidence, path)
     result = evaluate_evidence(scorer.config, evidence)
     result["data"] = str(path)
     result["signature"] = scorer.signature.format()
     result["seconds"] = round(time.perf_counter() - start, 1)
     print(format_table(result))
-    out = write_result(f"quality-{scorer.lm.name}-{args.split.split('/')[-1]}", result)
+    suffix = "-source" if args.with_source else ""
+    out = write_result(f"quality-{scorer.lm.name}-{args.split.split('/')[-1]}{suffix}", result)
     print(f"\nwrote {out}")
     print(json.dumps({"signature": result["signature"]}))
 

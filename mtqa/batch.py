@@ -92,7 +92,12 @@ def score_document(scorer: Any, doc: Document) -> DocumentResult:
                 sentence.segment_id = f"{doc.doc_id}:{sentence.index + 1}"
             return result
         segments = doc.segments or []
-        result = scorer.score_segments([s.target for s in segments], doc_id=doc.doc_id)
+        sources = [s.source for s in segments]
+        result = scorer.score_segments(
+            [s.target for s in segments],
+            doc_id=doc.doc_id,
+            sources=sources if any(sources) else None,
+        )
     except InputError as exc:
         raise InputError(f"{doc.origin}: {exc}") from None
     if len(result.sentences) != len(segments):

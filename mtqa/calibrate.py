@@ -40,6 +40,7 @@ class Evidence:
     target: str = ""
     reference: str | None = None
     source: str | None = None
+    extra: dict[str, float] | None = None  # source-aware features, when attached
 
 
 def default_mqm_path(split: str) -> Path:
@@ -208,7 +209,7 @@ def features_for(
         top_logprob=np.zeros((n, 1), dtype=np.float32),
     )
     seg = Segment(0, 0, 1, evidence.target, 0)
-    return sentence_features(words, tokens, seg)
+    return {**sentence_features(words, tokens, seg), **(evidence.extra or {})}
 
 
 def feature_matrix(evidence: list[Evidence], config: Config, names: tuple[str, ...]) -> np.ndarray:
@@ -316,7 +317,8 @@ def judge_evidence(
 
     words = words_at(evidence, config.alpha)
     features = features_for(evidence, config, words)
-    spans = find_spans(evidence.target, words, config) + run_checks(evidence.target)
+    source = evidence.source if evidence.extra is not None else None
+    spans = find_spans(evidence.target, words, config) + run_checks(evidence.target, source)
     seg = Segment(0, 0, len(evidence.target), evidence.target, 0)
     result = judge_sentence(seg, features, spans, config, threshold)
     return result.score, result.flagged, [(s.start, s.end) for s in result.spans]
@@ -405,6 +407,20 @@ def choose_span_threshold(
     return best, grid
 
 
+def attach_source_features(evidence: list[Evidence], path: str | Path) -> None:
+    """Add each row's `src_` features (source given with the row) to its evidence."""
+    from .source import SOURCE_FEATURES, mqm_source_features
+
+    rows = load_rows(path)
+    matrix = mqm_source_features(rows)
+    by_id = {
+        str(r["id"]): dict(zip(SOURCE_FEATURES, m.tolist(), strict=True))
+        for r, m in zip(rows, matrix, strict=True)
+    }
+    for e in evidence:
+        e.extra = by_id.get(e.row_id, dict.fromkeys(SOURCE_FEATURES, 0.0))
+
+
 def calibrate(
     scorer: Scorer,
     train_path: str | Path,
@@ -412,8 +428,12 @@ def calibrate(
     names: tuple[str, ...] = DEFAULT_FEATURES,
     seed: int = 13,
     log: Callable[[str], None] = print,
+    with_source: bool = False,
 ) -> Config:
-    """The whole procedure: evidence, alpha by CV on train, fit on train, thresholds on dev."""
+    """The whole procedure: evidence, alpha by CV on train, fit on train, thresholds on dev.
+
+    `with_source` adds the source-aware `src_` features (the "source" config, used when a
+    source is given)."""
     from dataclasses import replace
 
     from .judge import risk
@@ -422,6 +442,13 @@ def calibrate(
     train = cached_extract(scorer, train_path)
     log("scoring dev split…")
     dev = cached_extract(scorer, dev_path)
+    if with_source:
+        from .source import SOURCE_FEATURES
+
+        log("reading the sources (multilingual encoder, cached)…")
+        attach_source_features(train, train_path)
+        attach_source_features(dev, dev_path)
+        names = tuple(names) + SOURCE_FEATURES
     base = scorer.config
     cv = {a: cv_auroc(train, replace(base, alpha=a), names, seed) for a in ALPHAS}
     for a, auc in cv.items():
@@ -437,6 +464,7 @@ def calibrate(
     log(f"span threshold {span_threshold} bits (train span F1 by threshold: {span_grid})")
     return replace(
         config,
+        name="source" if with_source else config.name,
         anomaly_threshold=span_threshold,
         phrase_threshold=span_threshold / 2,
         calibration={

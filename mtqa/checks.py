@@ -27,6 +27,7 @@ __all__ = [
     "check_untranslated",
     "detect_script",
     "expected_length",
+    "length_z",
     "missing_source_numbers",
     "run_checks",
     "source_numbers",
@@ -780,18 +781,27 @@ def expected_length(source: str, source_lang: str | None) -> tuple[float, float]
     return None
 
 
+def length_z(target: str, source: str, source_lang: str | None = None) -> float | None:
+    """Robust z-score of log(target length / expected length); None for an unknown language
+    pair or an empty side. Negative: shorter than the source predicts (possible omission)."""
+    expectation = expected_length(source, source_lang)
+    n_target = _nonspace(target)
+    if expectation is None or n_target == 0:
+        return None
+    expected, sigma = expectation
+    return math.log(n_target / expected) / sigma
+
+
 def check_length(
     target: str, source: str, source_lang: str | None = None, offset: int = 0
 ) -> list[Span]:
     """Flag a target whose length is > 3 robust sigmas off what the source length predicts."""
     expectation = expected_length(source, source_lang)
+    z = length_z(target, source, source_lang)
+    if expectation is None or z is None or abs(z) <= _LENGTH_Z:
+        return []
     n_target = _nonspace(target)
-    if expectation is None or n_target == 0:
-        return []
-    expected, sigma = expectation
-    z = math.log(n_target / expected) / sigma
-    if abs(z) <= _LENGTH_Z:
-        return []
+    expected = expectation[0]
     if z < 0:
         message = "Translation much shorter than the source: possible omission"
     else:

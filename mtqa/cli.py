@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 
 from . import __version__
-from .config import PRESETS
+from .config import PRESETS, configs_dir
 from .errors import EXIT_ERROR, EXIT_GATE, MtqaError
 from .io import atomic_write, read_text
 from .render import print_terminal, to_json, to_jsonl, to_tsv
@@ -110,6 +110,8 @@ def _status(quiet: bool, message: str) -> None:
 )
 @click.option("--output", "-o", default=None, help="Write the result here (atomically).")
 @click.option("--report", default=None, help="Also write the HTML editor report here.")
+@click.option("--source", "source_file", default=None, help="The original (source) document.")
+@click.option("--source-lang", default=None, help="Source language (default: from its script).")
 @click.option("--all", "show_all", is_flag=True, help="Text view: list every sentence, ranked.")
 @click.option(
     "--fail-over-flagged",
@@ -132,6 +134,8 @@ def score(
     fmt: str,
     output: str | None,
     report: str | None,
+    source_file: str | None,
+    source_lang: str | None,
     show_all: bool,
     fail_over_flagged: int | None,
     fail_under: float | None,
@@ -141,10 +145,19 @@ def score(
     from .scorer import Scorer
 
     text = read_text(file)
+    source = read_text(source_file) if source_file else None
     _status(quiet, "mtqa: loading model…")
+    if source is not None and config is None and (configs_dir() / "source.json").is_file():
+        config = "source"  # calibrated with the source-aware features
     scorer = Scorer.load(model, config, preset)
     with progress(quiet, "scoring") as update:
-        result = scorer.score(text, doc_id=None if file == "-" else file, on_progress=update)
+        result = scorer.score(
+            text,
+            doc_id=None if file == "-" else file,
+            on_progress=update,
+            source=source,
+            source_lang=source_lang,
+        )
     for warning in result.warnings:
         click.echo(f"mtqa: warning: {warning}", err=True)
     if report:
@@ -341,6 +354,7 @@ def batch(
 @click.option("--base", default=None, help="Config to start from (default: configs/default.json).")
 @click.option("--output", "-o", default="configs/default.json", show_default=True)
 @click.option("--seed", type=int, default=13, show_default=True)
+@click.option("--with-source", is_flag=True, help="Also fit the source-aware features.")
 def calibrate(
     train_path: str | None,
     dev_path: str | None,
@@ -348,6 +362,7 @@ def calibrate(
     base: str | None,
     output: str,
     seed: int,
+    with_source: bool,
 ) -> None:
     """Fit the score on human MQM annotations and write a config (see README, Calibration)."""
     from .calibrate import calibrate as run_calibration
@@ -361,6 +376,7 @@ def calibrate(
         dev_path or default_mqm_path("dev"),
         seed=seed,
         log=lambda line: click.echo(f"mtqa: {line}", err=True),
+        with_source=with_source,
     )
     from pathlib import Path
 

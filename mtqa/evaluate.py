@@ -92,9 +92,15 @@ def segment_metrics(
     }
 
 
-def gold_spans(evidence: Evidence, severities: tuple[str, ...]) -> list[tuple[int, int]]:
-    """Annotated spans of the given severities."""
-    return [(s["start"], s["end"]) for s in evidence.spans if s["severity"] in severities]
+def gold_spans(
+    evidence: Evidence, severities: tuple[str, ...], category: str = ""
+) -> list[tuple[int, int]]:
+    """Annotated spans of the given severities (and category prefix, e.g. "Accuracy")."""
+    return [
+        (s["start"], s["end"])
+        for s in evidence.spans
+        if s["severity"] in severities and str(s.get("category") or "").startswith(category)
+    ]
 
 
 def evaluate_evidence(config: Config, evidence: list[Evidence]) -> dict[str, Any]:
@@ -140,13 +146,23 @@ def evaluate_evidence(config: Config, evidence: list[Evidence]) -> dict[str, Any
             "length": segment_metrics(sub(length), sub(mqm), sub(major), sub(items)),
             "chrf": segment_metrics(chrf_scores, sub(mqm), sub(major), sub(items)),
         }
-    whole = [[(0, len(e.target))] for e in evidence]
     result["spans"] = {}
-    for name, severities in (("major", ("Major",)), ("major_minor", ("Major", "Minor"))):
-        gold = [gold_spans(e, severities) for e in evidence]
+    # Categories are only annotated on some rows (WMT 2023): Accuracy spans are scored there.
+    categorised = [i for i, e in enumerate(evidence) if any(s.get("category") for s in e.spans)]
+    groups = (
+        ("major", ("Major",), "", range(len(evidence))),
+        ("major_minor", ("Major", "Minor"), "", range(len(evidence))),
+        ("accuracy", ("Major", "Minor"), "Accuracy", categorised),
+    )
+    for name, severities, category, rows in groups:
+        if not rows:
+            continue
+        gold = [gold_spans(evidence[i], severities, category) for i in rows]
         result["spans"][name] = {
-            **{p: span_prf([spans for _, _, spans in judged[p]], gold) for p in PRESETS},
-            "whole_segment_baseline": span_prf(whole, gold),
+            **{p: span_prf([judged[p][i][2] for i in rows], gold) for p in PRESETS},
+            "whole_segment_baseline": span_prf(
+                [[(0, len(evidence[i].target))] for i in rows], gold
+            ),
         }
     return result
 

