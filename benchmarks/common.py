@@ -8,9 +8,10 @@ import resource
 import statistics
 import time
 from collections.abc import Callable, Iterator
-from itertools import groupby
 from pathlib import Path
 from typing import Any
+
+from mtqa.calibrate import mqm_documents
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("MTQA_SHARED", ROOT.parent / "shared"))
@@ -31,9 +32,8 @@ def read_jsonl(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
 
 def documents(rows: list[dict[str, Any]]) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """MQM rows grouped into (system, doc) documents, segments in document order."""
-    key = lambda r: (r["system"], r["doc"])  # noqa: E731
-    for (system, doc), group in groupby(sorted(rows, key=key), key=key):
-        yield f"{system}/{doc}", sorted(group, key=lambda r: r["doc_seg_id"])
+    for group in mqm_documents(rows):
+        yield f"{group[0]['system']}/{group[0]['doc']}", group
 
 
 def timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
