@@ -15,6 +15,9 @@ from .signals import Word, unigram_bits
 
 # Words a span may be about: content words that are not names or sentence-initial capitals.
 SPAN_KINDS = ("lower", "initial")
+# A span starts only at a lowercase word: a capitalised sentence-initial word is too often a
+# name ("Andrei", "Mr") to be worth an editor's attention on its own.
+SEED_KINDS = ("lower",)
 FUNCTION_WORD_BITS = 9.0  # unigram surprisal below this: a very common (function) word
 
 
@@ -54,7 +57,7 @@ def find_spans(
         word = words[i]
         if word.anomaly < config.anomaly_threshold:
             break
-        if i in used or word.kind not in SPAN_KINDS:
+        if i in used or word.kind not in SEED_KINDS:
             continue
         lo, hi = i, i
         while lo > 0 and _joins(words[lo - 1], config) and lo - 1 not in used:
