@@ -122,7 +122,23 @@ def judge_sentence(
     threshold: float,
     hidden: np.ndarray | None = None,
 ) -> SentenceResult:
-    """Combine the calibrated risk and the spans into one flag decision with reasons."""
+    """Combine the calibrated risk and the spans into one flag decision with reasons.
+
+    An empty segment (MT produced nothing for a source line) is a Major omission: risk 1.
+    """
+    if not seg.text.strip():
+        return SentenceResult(
+            index=seg.index,
+            start=seg.start,
+            end=seg.end,
+            text=seg.text,
+            paragraph=seg.paragraph,
+            score=0.0,
+            flagged=True,
+            severity="major",
+            reasons=["omission"],
+            features={k: round(v, 4) for k, v in features.items()},
+        )
     p = risk(features, config, hidden)
     flagged = p >= threshold
     rule_major = any(

@@ -97,3 +97,11 @@ def test_presets_order_the_number_of_flags(scorer: Scorer, seed_text: str) -> No
         counts[preset] = len(Scorer(scorer.lm, scorer.config, preset).score(seed_text).flagged)
     assert counts["strict"] >= counts["standard"] >= counts["lenient"]
     assert counts["strict"] > counts["lenient"]
+
+
+def test_empty_segment_is_a_major_omission(scorer: Scorer) -> None:
+    result = scorer.score_segments(["The talks ended on Friday.", "", "Both sides left."])
+    empty = result.sentences[1]
+    assert empty.flagged and empty.severity == "major" and empty.reasons == ["omission"]
+    assert empty.score == 0.0 and empty.spans == []
+    assert result.sentences[0].text == "The talks ended on Friday."
