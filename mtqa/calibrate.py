@@ -9,7 +9,6 @@ fixed seed), picks thresholds on the dev split, and writes the result as a versi
 from __future__ import annotations
 
 import hashlib
-import math
 import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ import numpy as np
 from .config import Config
 from .model import cache_dir
 from .scorer import Scorer, join_segments, sentence_hidden
-from .signals import FEATURES, Word, anomaly, sentence_features
+from .signals import FEATURES, LN2, Word, anomaly, segment_tokens, sentence_features
 
 
 @dataclass
@@ -91,9 +90,9 @@ def extract(
             continue
         tokens, words = scorer.analyse(text, segments, keep_hidden=True)
         assert tokens.hidden is not None
-        bits = -tokens.logprob / math.log(2)
+        bits = -tokens.logprob / LN2
         for row, seg, seg_words in zip(doc_rows, segments, words, strict=True):
-            inside = (tokens.ends > seg.start) & (tokens.starts < seg.end)
+            inside = segment_tokens(tokens, seg)
             shifted = [_shift(w, -seg.start) for w in seg_words]
             hidden = sentence_hidden(tokens, seg)
             out.append(
@@ -195,21 +194,9 @@ def features_for(
     evidence: Evidence, config: Config, words: list[Word] | None = None
 ) -> dict[str, float]:
     """Sentence features for a given config (alpha and thresholds re-applied)."""
-    from .lm import TokenScores
-    from .segment import Segment
 
     words = words if words is not None else words_at(evidence, config.alpha)
-    n = len(evidence.token_bits)
-    tokens = TokenScores(
-        ids=np.zeros(n, dtype=np.int64),
-        starts=np.zeros(n, dtype=np.int64),
-        ends=np.ones(n, dtype=np.int64),
-        logprob=-evidence.token_bits * math.log(2),
-        top_ids=np.zeros((n, 1), dtype=np.int64),
-        top_logprob=np.zeros((n, 1), dtype=np.float32),
-    )
-    seg = Segment(0, 0, 1, evidence.target, 0)
-    return {**sentence_features(words, tokens, seg), **(evidence.extra or {})}
+    return {**sentence_features(words, evidence.token_bits), **(evidence.extra or {})}
 
 
 def feature_matrix(evidence: list[Evidence], config: Config, names: tuple[str, ...]) -> np.ndarray:

@@ -126,31 +126,21 @@ def judge_sentence(
 
     An empty segment (MT produced nothing for a source line) is a Major omission: risk 1.
     """
-    if not seg.text.strip():
-        return SentenceResult(
-            index=seg.index,
-            start=seg.start,
-            end=seg.end,
-            text=seg.text,
-            paragraph=seg.paragraph,
-            score=0.0,
-            flagged=True,
-            severity="major",
-            reasons=["omission"],
-            features={k: round(v, 4) for k, v in features.items()},
-        )
-    p = risk(features, config, hidden)
-    flagged = p >= threshold
-    rule_major = any(
+    empty = not seg.text.strip()
+    p = 1.0 if empty else risk(features, config, hidden)
+    rule_major = empty or any(
         s.severity == "major" and s.reason not in ("fluency", "mistranslation") for s in spans
     )
-    flagged = flagged or rule_major
+    flagged = p >= threshold or rule_major
     severity = None
     if flagged:
         severity = "major" if (p >= config.major_risk or rule_major) else "minor"
-    reasons = sorted({s.reason for s in spans}) if flagged else []
-    if flagged and not reasons:
-        reasons = ["fluency"]
+    if empty:
+        spans, reasons = [], ["omission"]
+    else:
+        reasons = sorted({s.reason for s in spans}) if flagged else []
+        if flagged and not reasons:
+            reasons = ["fluency"]
     return SentenceResult(
         index=seg.index,
         start=seg.start,

@@ -18,7 +18,7 @@ from .lm import TokenScores, score_text
 from .model import LoadedModel, load_model
 from .result import DocumentResult, SentenceResult, Signature, Span
 from .segment import Segment, paragraphs, split_sentences
-from .signals import Word, sentence_features, words_of
+from .signals import LN2, Word, segment_tokens, sentence_features, words_of
 from .source import SourcePair, given_pairs, pair_document, pair_features, source_spans
 
 MAX_LINE_CHARS = 100_000
@@ -90,8 +90,9 @@ class Scorer:
             if pairs is not None and any(f.startswith("src_") for f in cfg.features)
             else None
         )
+        bits = -tokens.logprob / LN2
         for seg, words in zip(segs, all_words, strict=True):
-            features = sentence_features(words, tokens, seg)
+            features = sentence_features(words, bits[segment_tokens(tokens, seg)])
             if src_features is not None:
                 features.update(src_features[seg.index])
             spans = find_spans(text, words, cfg, lambda w: suggestions(w, tokens, decode))
@@ -172,7 +173,7 @@ class Scorer:
 def sentence_hidden(tokens: TokenScores, seg: Segment) -> np.ndarray:
     """Mean final hidden state over the tokens inside a segment (the learned head's input)."""
     assert tokens.hidden is not None
-    inside = (tokens.ends > seg.start) & (tokens.starts < seg.end)
+    inside = segment_tokens(tokens, seg)
     if not inside.any():
         return np.zeros(tokens.hidden.shape[1], dtype=np.float32)
     return tokens.hidden[inside].mean(0)

@@ -114,10 +114,14 @@ def words_of(
     return result
 
 
-def sentence_features(words: list[Word], scores: TokenScores, seg: Segment) -> dict[str, float]:
-    """Interpretable features of one sentence (see FEATURES)."""
-    inside = (scores.ends > seg.start) & (scores.starts < seg.end)
-    bits = -scores.logprob[inside] / LN2
+def segment_tokens(scores: TokenScores, seg: Segment) -> np.ndarray:
+    """Boolean mask of the tokens that overlap a segment."""
+    return (scores.ends > seg.start) & (scores.starts < seg.end)
+
+
+def sentence_features(words: list[Word], bits: np.ndarray) -> dict[str, float]:
+    """Interpretable features of one sentence (see FEATURES) from its words and the
+    surprisal (bits) of its tokens."""
     n_words = len(words)
     anomalies = sorted((w.anomaly for w in words), reverse=True)
     lower = [w.anomaly for w in words if w.kind == "lower"]
