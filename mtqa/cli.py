@@ -285,8 +285,10 @@ def batch(
     """
     from pathlib import Path
 
-    from .batch import BatchOptions, gate_failures, print_summary, progress_bar, run_batch
+    from .batch import BatchOptions, run_batch
+    from .batchview import print_summary, progress_bar
     from .corpus import FIELDS, open_corpus
+    from .summary import gate_failures
 
     mapping = {}
     for item in fields:

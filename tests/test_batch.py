@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from mtqa import Scorer
-from mtqa.batch import BatchOptions, _lock, read_log, run_batch
+from mtqa.batch import BatchOptions, _lock, run_batch
+from mtqa.batchlog import read_log
 from mtqa.corpus import open_corpus
 from mtqa.errors import InputError
 from mtqa.metrics import paired_bootstrap_mean
