@@ -68,6 +68,7 @@ class BatchOptions:
     baseline: str | None = None
     n_samples: int = 1000
     restart: bool = False
+    peers: bool = False  # re-judge each segment against other systems' translations of it
 
 
 @dataclass
@@ -215,10 +216,19 @@ def _run_locked(
         raise InputError(
             f"--baseline {options.baseline}: no such system (systems: {', '.join(systems)})"
         )
+    warnings: list[str] = []
+    if options.peers:
+        from .peers import MIN_CANDIDATES, peers_config
+
+        peers_config(options.config)  # fail before scoring when it is not calibrated
+        if len(systems) < MIN_CANDIDATES:
+            warnings.append(
+                f"--peers: {len(systems)} systems; a segment needs {MIN_CANDIDATES} "
+                "translations to be compared with its peers, so judgements stay as they are"
+            )
     log_path = out / SEGMENTS
     blocks, good_end, size = read_log(log_path)
     run_info = _check_run_file(out, corpus, options, has_results=size > 0)
-    warnings: list[str] = []
     if good_end < size:
         os.truncate(log_path, good_end)
         warnings.append(f"cut {size - good_end:,} bytes of unfinished results from {log_path}")

@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Any
 from .corpus import Corpus, Document
 from .errors import InputError
 from .io import atomic_write
-from .result import DocumentResult
+from .result import DocumentResult, SentenceResult, Signature, Span
 
 if TYPE_CHECKING:
     from .batch import BatchOptions
@@ -24,7 +24,7 @@ DOCUMENTS = "documents.jsonl"
 SUMMARY = "summary.json"
 RUN = "run.json"
 OUTPUTS = (SEGMENTS, DOCUMENTS, SUMMARY, RUN)
-FORMAT = "mtqa-batch/1"
+FORMAT = "mtqa-batch/2"  # 2: records carry the sentence features
 
 
 def _reference_field(refs: tuple[str | None, ...]) -> str | list[str | None] | None:
@@ -75,6 +75,7 @@ def segment_records(doc: Document, doc_index: int, result: DocumentResult) -> li
                     }
                     for span in sentence.spans
                 ],
+                "features": sentence.features,
                 "start": sentence.start,
                 "end": sentence.end,
                 "paragraph": sentence.paragraph,
@@ -197,3 +198,46 @@ def _check_run_file(
         return dict(stored)
     atomic_write(run_file, json.dumps(wanted, ensure_ascii=False, indent=2) + "\n")
     return wanted
+
+
+def document_from_records(records: list[dict[str, Any]], signature: Signature) -> DocumentResult:
+    """A segmented document's result rebuilt from its log records (the inverse of
+    `segment_records`), for reports of judgements made after scoring (`--peers`)."""
+    sentences = []
+    for record in records:
+        start = int(record["start"])
+        spans = [
+            Span(**{**s, "start": s["start"] + start, "end": s["end"] + start})
+            for s in record["spans"]
+        ]
+        sentences.append(
+            SentenceResult(
+                index=int(record["index"]),
+                start=start,
+                end=int(record["end"]),
+                text=str(record["target"]),
+                paragraph=int(record["paragraph"]),
+                score=float(record["score"]),
+                flagged=bool(record["flagged"]),
+                severity=record["severity"],
+                spans=spans,
+                reasons=list(record["reasons"]),
+                features=dict(record.get("features") or {}),
+                segment_id=record["segment_id"],
+                source=record["source"],
+                reference=_first_reference(record["reference"]),
+            )
+        )
+    return DocumentResult(
+        text="\n".join(str(r["target"]) for r in records),
+        sentences=sentences,
+        signature=signature,
+        doc_id=records[0]["doc"] if records else None,
+        warnings=list(records[0]["doc_warnings"]) if records else [],
+    )
+
+
+def _first_reference(field: str | list[str | None] | None) -> str | None:
+    if isinstance(field, list):
+        return next((r for r in field if r is not None), None)
+    return field

@@ -20,6 +20,7 @@ import numpy as np
 
 from .config import Config
 from .model import cache_dir
+from .peers import PeerWord
 from .scorer import Scorer, join_segments, sentence_hidden
 from .signals import FEATURES, LN2, Word, anomaly, segment_tokens, sentence_features
 
@@ -40,6 +41,7 @@ class Evidence:
     reference: str | None = None
     source: str | None = None
     extra: dict[str, float] | None = None  # source-aware features, when attached
+    peer_words: list[PeerWord] | None = None  # content words and their support among peers
 
 
 def default_mqm_path(split: str) -> Path:
@@ -300,12 +302,15 @@ def judge_evidence(
     """Score, flag and spans for one annotated segment, exactly as `mtqa score` would."""
     from .checks import run_checks
     from .judge import find_spans, judge_sentence
+    from .peers import peer_spans, uses_peers
     from .segment import Segment
 
     words = words_at(evidence, config.alpha)
     features = features_for(evidence, config, words)
     source = evidence.source if evidence.extra is not None else None
     spans = find_spans(evidence.target, words, config) + run_checks(evidence.target, source)
+    if evidence.peer_words is not None and uses_peers(config):
+        spans += peer_spans(evidence.peer_words)
     seg = Segment(0, 0, len(evidence.target), evidence.target, 0)
     result = judge_sentence(seg, features, spans, config, threshold)
     return result.score, result.flagged, [(s.start, s.end) for s in result.spans]
@@ -468,3 +473,95 @@ def calibrate(
             "model_hash": scorer.lm.file_hash,
         },
     )
+
+
+def attach_peer_features(evidence: list[Evidence], base: Config) -> list[Evidence]:
+    """Add the `rel_`/`peer_` features of each row, computed within its item (all systems'
+    translations of one source segment) from `base`'s features; returns the rows that have
+    enough peers (the others keep their base judgement)."""
+    from collections import defaultdict
+
+    from .peers import group_features, peer_words
+
+    groups: dict[str, list[Evidence]] = defaultdict(list)
+    for e in evidence:
+        groups[e.item].append(e)
+    out = []
+    for members in groups.values():
+        own = [features_for(e, base) for e in members]
+        targets = [e.target for e in members]
+        words = peer_words(targets)
+        peer = group_features(targets, own, base.features, words)
+        if peer is None:
+            continue
+        for e, feats, mine in zip(members, peer, words, strict=True):
+            e.extra = {**(e.extra or {}), **feats}
+            e.peer_words = mine
+            out.append(e)
+    return out
+
+
+def calibrate_peers(
+    scorer: Scorer,
+    train_path: str | Path,
+    dev_path: str | Path,
+    seed: int = 13,
+    log: Callable[[str], None] = print,
+) -> Config:
+    """Fit the peer-aware companion (`<base>-peers`) of the scorer's calibrated config: the
+    base features plus `rel_`/`peer_` features, fitted on train, thresholds on dev."""
+    from dataclasses import replace
+
+    from .judge import risk
+    from .peers import peer_feature_names
+
+    base = scorer.config
+    uses_source = any(f.startswith("src_") for f in base.features)
+    splits = []
+    for label, path in (("train", train_path), ("dev", dev_path)):
+        log(f"scoring the {label} split (cached after the first run)…")
+        evidence = cached_extract(scorer, path)
+        if uses_source:
+            attach_source_features(evidence, path)
+        log(f"comparing each {label} translation with its peers…")
+        splits.append(attach_peer_features(evidence, base))
+    train, dev = splits
+    names = tuple(base.features) + peer_feature_names(base.features)
+    config = apply_fit(
+        replace(base, name=f"{base.name}-peers"), fit_logistic(train, base, names, seed)
+    )
+    dev_risk = np.array([risk(features_for(e, config), config) for e in dev])
+    thresholds = choose_thresholds(dev_risk, np.array([e.major for e in dev]))
+    return replace(
+        config,
+        thresholds=thresholds,
+        major_risk=thresholds["lenient"],
+        calibration={
+            "method": f"the '{base.name}' config's features plus each feature minus its item's "
+            "mean (rel_) and agreement with the other systems' translations (peer_); "
+            "L2 logistic regression (C=1) of 'has a Major error' on train; thresholds on dev "
+            "as the lowest risk reaching the preset's precision for Major errors",
+            "base": base.name,
+            "base_hash": base.digest(),
+            "precision_targets": PRECISION_TARGETS,
+            "train": {"file": Path(train_path).name, "rows": len(train)},
+            "dev": {"file": Path(dev_path).name, "rows": len(dev)},
+            "seed": seed,
+            "model": scorer.lm.name,
+            "model_hash": scorer.lm.file_hash,
+        },
+    )
+
+
+def prepare_evidence(config: Config, evidence: list[Evidence], path: str | Path) -> list[Evidence]:
+    """Attach what `config` reads besides the target: the sources (`src_` features) and the
+    peers (`rel_`/`peer_` features, from its base config); returns the rows it can judge."""
+    from .config import load_config
+    from .peers import uses_peers
+
+    if any(f.startswith("src_") for f in config.features):
+        attach_source_features(evidence, path)
+    if uses_peers(config):
+        base = load_config(config.calibration.get("base") or config.name.removesuffix("-peers"))
+        evidence = attach_peer_features(evidence, base)
+    return evidence

@@ -241,6 +241,12 @@ def _gate(result: Any, fail_over_flagged: int | None, fail_under: float | None) 
 )
 @click.option("--restart", is_flag=True, help="Discard earlier results in --output-dir.")
 @click.option(
+    "--peers",
+    is_flag=True,
+    help="Also judge each segment against the other systems' translations of it (needs 3+ "
+    "systems on the same items; config CONFIG-peers).",
+)
+@click.option(
     "--fail-over-flagged-share",
     type=click.FloatRange(0, 1),
     default=None,
@@ -274,6 +280,7 @@ def batch(
     baseline: str | None,
     bootstrap: int,
     restart: bool,
+    peers: bool,
     fail_over_flagged_share: float | None,
     fail_under: float | None,
     quiet: bool,
@@ -322,6 +329,7 @@ def batch(
         baseline=baseline,
         n_samples=bootstrap,
         restart=restart,
+        peers=peers,
     )
     try:
         with progress_bar(quiet) as update:
@@ -354,34 +362,41 @@ def batch(
 @click.option("--dev", "dev_path", default=None, help="MQM-style JSONL to choose thresholds on.")
 @click.option("--model", "-m", default=None, help="Model to calibrate (default: the config's).")
 @click.option("--base", default=None, help="Config to start from (default: configs/default.json).")
-@click.option("--output", "-o", default="configs/default.json", show_default=True)
+@click.option("--output", "-o", default=None, help="[default: configs/NAME.json]")
 @click.option("--seed", type=int, default=13, show_default=True)
 @click.option("--with-source", is_flag=True, help="Also fit the source-aware features.")
+@click.option(
+    "--peers",
+    is_flag=True,
+    help="Fit the peer-aware companion (BASE-peers) of the calibrated --base config.",
+)
 def calibrate(
     train_path: str | None,
     dev_path: str | None,
     model: str | None,
     base: str | None,
-    output: str,
+    output: str | None,
     seed: int,
     with_source: bool,
+    peers: bool,
 ) -> None:
     """Fit the score on human MQM annotations and write a config (see README, Calibration)."""
+    from pathlib import Path
+
     from .calibrate import calibrate as run_calibration
-    from .calibrate import default_mqm_path
+    from .calibrate import calibrate_peers, default_mqm_path
+    from .config import configs_dir
     from .scorer import Scorer
 
     scorer = Scorer.load(model, base)
-    config = run_calibration(
-        scorer,
-        train_path or default_mqm_path("train"),
-        dev_path or default_mqm_path("dev"),
-        seed=seed,
-        log=lambda line: click.echo(f"mtqa: {line}", err=True),
-        with_source=with_source,
-    )
-    from pathlib import Path
-
+    train = train_path or default_mqm_path("train")
+    dev = dev_path or default_mqm_path("dev")
+    log = lambda line: click.echo(f"mtqa: {line}", err=True)  # noqa: E731
+    if peers:
+        config = calibrate_peers(scorer, train, dev, seed=seed, log=log)
+    else:
+        config = run_calibration(scorer, train, dev, seed=seed, log=log, with_source=with_source)
+    output = output or str(configs_dir() / f"{config.name}.json")
     config.save(Path(output))
     click.echo(f"mtqa: wrote {output} (thresholds {config.thresholds})", err=True)
 
@@ -396,7 +411,7 @@ def evaluate(data: str, model: str | None, config: str | None, output: str | Non
     import json
     from pathlib import Path
 
-    from .calibrate import cached_extract
+    from .calibrate import cached_extract, prepare_evidence
     from .errors import InputError
     from .evaluate import evaluate_evidence, format_table
     from .scorer import Scorer
@@ -404,7 +419,8 @@ def evaluate(data: str, model: str | None, config: str | None, output: str | Non
     if not Path(data).is_file():
         raise InputError(f"annotated data not found: {data}")
     scorer = Scorer.load(model, config)
-    result = evaluate_evidence(scorer.config, cached_extract(scorer, data))
+    evidence = prepare_evidence(scorer.config, cached_extract(scorer, data), data)
+    result = evaluate_evidence(scorer.config, evidence)
     result["signature"] = scorer.signature.format()
     click.echo(format_table(result))
     if output:

@@ -83,6 +83,22 @@ class Signature:
     threshold: float
     context: str
 
+    @classmethod
+    def parse(cls, text: str) -> Signature:
+        """A signature back from its `format()` text (hashes come back shortened)."""
+        fields = dict(part.split(":", 1) for part in text.split("|"))
+        config, _, config_hash = fields["config"].partition("@")
+        return cls(
+            version=fields["mtqa"],
+            model=fields["model"],
+            model_hash=fields["hash"],
+            config=config,
+            config_hash=config_hash,
+            preset=fields["preset"],
+            threshold=float(fields["threshold"]),
+            context=fields["context"],
+        )
+
     def format(self) -> str:
         return (
             f"mtqa:{self.version}|model:{self.model}|hash:{self.model_hash[:12]}"

@@ -6,11 +6,22 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .batchlog import DOCUMENTS, FORMAT, SEGMENTS, SUMMARY, _atomic_stream, read_log, report_name
+from .batchlog import (
+    DOCUMENTS,
+    FORMAT,
+    SEGMENTS,
+    SUMMARY,
+    _atomic_stream,
+    document_from_records,
+    read_log,
+    report_name,
+)
 from .corpus import Corpus
+from .errors import InputError
 from .io import atomic_write
 from .metrics import SystemData, bootstrap_seed, compare_systems, corpus_scores
-from .result import REASONS
+from .peers import restore_base
+from .result import REASONS, Signature
 
 if TYPE_CHECKING:
     from .batch import BatchOptions, _Planned
@@ -63,6 +74,7 @@ def summary_options(options: BatchOptions) -> dict[str, Any]:
         "bootstrap": options.n_samples,
         "seed": bootstrap_seed(),
         "report_dir": str(options.report_dir) if options.report_dir is not None else None,
+        "peers": options.peers,
     }
 
 
@@ -116,6 +128,10 @@ def finalize(
     if missing:
         raise RuntimeError(f"{len(missing)} documents have no results after the run")
     order = sorted((planned[key].index, key) for key in blocks if key in planned)
+    signature = run_info.get("signature")
+    peer_judged: dict[str, list[dict[str, Any]]] = {}
+    if options.peers:
+        peer_judged, signature = judge_peers(log_path, blocks, options, signature)
     systems: dict[str, dict[str, Any]] = {}
     system_data: dict[str, SystemData] = {}
     totals = _new_stats()
@@ -131,8 +147,23 @@ def finalize(
             block = blocks[key]
             log.seek(block.start)
             data = log.read(block.end - block.start).decode("utf-8")
+            records = peer_judged.get(key) or [
+                json.loads(line) for line in data.split("\n") if line
+            ]
+            if key in peer_judged or any("base" in r for r in records):
+                if key not in peer_judged:
+                    for record in records:
+                        restore_base(record)
+                data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+                if report_dir is not None and signature:
+                    from .report import write_report
+
+                    rebuilt = document_from_records(records, Signature.parse(signature))
+                    write_report(
+                        rebuilt,
+                        report_dir / report_name(doc_index, key_system(key), records[0]["doc"]),
+                    )
             segments_out.write(data)
-            records = [json.loads(line) for line in data.split("\n") if line]
             first = records[0]
             system = first["system"]
             doc_stats = _new_stats()
@@ -165,7 +196,7 @@ def finalize(
                             "minor": row["minor"],
                             "score": row["score"],
                             "warnings": len(row["warnings"]),
-                            "signature": run_info.get("signature"),
+                            "signature": signature,
                         }
                     )
                 else:
@@ -175,7 +206,7 @@ def finalize(
         "format": FORMAT,
         "input": corpus.description,
         "options": summary_options(options),
-        "signature": run_info.get("signature"),
+        "signature": signature,
         "totals": _done(totals),
         "systems": {},
     }
@@ -197,7 +228,7 @@ def finalize(
     if report_dir is not None:
         from .report import write_index
 
-        write_index(entries, report_dir / "index.html", signature=run_info.get("signature"))
+        write_index(entries, report_dir / "index.html", signature=signature)
         summary["reports"] = {
             "index": str(report_dir / "index.html"),
             "documents": len(entries),
@@ -205,6 +236,53 @@ def finalize(
         }
     atomic_write(out / SUMMARY, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     return summary
+
+
+def key_system(key: str) -> str:
+    """The system part of a document key (`Document.key`)."""
+    return key.split("\x1f", 1)[0]
+
+
+def judge_peers(
+    log_path: Path, blocks: dict[str, Any], options: BatchOptions, signature: str | None
+) -> tuple[dict[str, list[dict[str, Any]]], str | None]:
+    """Every logged segment re-judged against the other systems' translations of the same
+    test-set item (`--peers`): the records by document key, and the run's new signature.
+
+    Holds all records in memory (peers need every system's translation of an item)."""
+    from collections import defaultdict
+    from dataclasses import replace
+
+    from .peers import judge_item, peers_config, restore_base
+
+    config = peers_config(options.config)
+    threshold = config.threshold(options.preset)
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    items: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    with open(log_path, "rb") as log:
+        for key, block in blocks.items():
+            log.seek(block.start)
+            lines = log.read(block.end - block.start).decode("utf-8").split("\n")
+            records = by_key[key] = [json.loads(line) for line in lines if line]
+            for record in records:
+                restore_base(record)
+                if "features" not in record:
+                    raise InputError(
+                        f"{log_path} was written by an older mtqa without features: use --restart"
+                    )
+                if record.get("item") is not None:
+                    items[str(record["item"])].append(record)
+    judged = sum(judge_item(group, config, threshold) for group in items.values())
+    if signature:
+        old = Signature.parse(signature)
+        signature = replace(
+            old,
+            config=config.name,
+            config_hash=config.digest(),
+            threshold=threshold,
+            context=f"{old.context}+peers",
+        ).format()
+    return (by_key if judged else {}), signature
 
 
 def gate_failures(

@@ -75,3 +75,27 @@ def test_evaluate_missing_file_is_one_line(tmp_path: Path) -> None:
     proc = run("evaluate", str(tmp_path / "nope.jsonl"), env_cache=tmp_path)
     assert proc.returncode == 1
     assert proc.stderr.strip().startswith("mtqa: error: annotated data not found")
+
+
+def test_calibrate_peers_and_evaluate_with_them(tmp_path: Path, scorer) -> None:
+    cache = _shared_model_cache(tmp_path)
+    out = tmp_path / "peers.json"
+    proc = run(
+        "calibrate",
+        "--peers",
+        "--train",
+        str(SAMPLE),
+        "--dev",
+        str(SAMPLE),
+        "-o",
+        str(out),
+        env_cache=cache,
+    )
+    assert proc.returncode == 0, proc.stderr
+    config = json.loads(out.read_text())
+    assert config["name"] == "default-peers" and config["calibration"]["base"] == "default"
+    assert "rel_total_surprisal" in config["features"] and "peer_chrf" in config["features"]
+    assert config["calibration"]["train"]["rows"] == 60  # 12 items x 5 systems: all have peers
+    proc = run("evaluate", str(SAMPLE), "-c", str(out), env_cache=cache)
+    assert proc.returncode == 0, proc.stderr
+    assert "60 rows" in proc.stdout

@@ -1,0 +1,145 @@
+"""Peer context: comparing each translation with other systems' translations of the segment."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mtqa import Scorer
+from mtqa.batch import BatchOptions, run_batch
+from mtqa.corpus import open_corpus
+from mtqa.peers import (
+    PEER_FEATURES,
+    group_features,
+    peer_spans,
+    peer_words,
+    peers_config,
+    unsupported,
+)
+from mtqa.result import Signature
+
+DATA = Path(__file__).parent / "data" / "peers"
+SYSTEMS = [str(DATA / f"{name}.txt") for name in "abcd"]
+ATTRITION = [
+    "Ukraine says the war of attrition in the east will last for months.",
+    "Ukraine says the war of attrition in the east will go on for months.",
+    "Ukraine says the eastern war of attrition will last for months.",
+    "Ukraine says the war of loss in the east will continue for moons.",
+]
+
+
+def test_the_outlier_translation_stands_out() -> None:
+    own = [{"total_surprisal": v} for v in (10.0, 12.0, 11.0, 19.0)]
+    feats = group_features(ATTRITION, own, ["total_surprisal"])
+    assert feats is not None and len(feats) == 4
+    assert set(feats[0]) == {"rel_total_surprisal", *PEER_FEATURES}
+    # Relative features compare with the item's mean: they sum to zero over the item.
+    assert sum(f["rel_total_surprisal"] for f in feats) == pytest.approx(0.0)
+    assert feats[3]["rel_total_surprisal"] == pytest.approx(6.0)
+    chrf = [f["peer_chrf"] for f in feats]
+    assert min(chrf) == chrf[3] < min(chrf[:3]) - 0.05
+    assert feats[3]["peer_unsupported"] >= 2 and feats[0]["peer_unsupported"] == 0
+    # Too few translations: no peer judgement.
+    assert group_features(ATTRITION[:2], own[:2], ["total_surprisal"]) is None
+
+
+def test_unsupported_words_become_mistranslation_spans() -> None:
+    words = peer_words(ATTRITION)
+    flagged = {w.text for w in unsupported(words[3])}
+    assert {"loss", "moons"} <= flagged and "war" not in flagged and "Ukraine" not in flagged
+    spans = peer_spans(words[3], offset=100)
+    loss = next(s for s in spans if s.text == "loss")
+    assert ATTRITION[3][loss.start - 100 : loss.end - 100] == "loss"
+    assert loss.reason == "mistranslation" and loss.severity == "major"
+    assert loss.message == "0 of the 3 other translations use 'loss'"
+    assert not unsupported(words[0])
+
+
+def test_signature_round_trip(scorer: Scorer) -> None:
+    signature = scorer.signature
+    parsed = Signature.parse(signature.format())
+    assert parsed.format() == signature.format()
+    assert parsed.config == signature.config and parsed.threshold == pytest.approx(0.541, 0.01)
+
+
+def test_missing_peer_config_is_a_clear_error() -> None:
+    from mtqa.errors import InputError
+
+    with pytest.raises(InputError, match="mtqa calibrate --peers --base nope"):
+        peers_config("nope")
+    assert peers_config(None).name == "default-peers"
+
+
+def _records(out: Path) -> list[dict[str, Any]]:
+    text = (out / "segments.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.split("\n") if line]
+
+
+@pytest.mark.model
+def test_batch_with_peers_rejudges_and_undoes(scorer: Scorer, tmp_path: Path) -> None:
+    corpus = open_corpus(sources=str(DATA / "src.txt"), targets=SYSTEMS)
+    out, reports = tmp_path / "out", tmp_path / "reports"
+    options = BatchOptions(output_dir=out, report_dir=reports, peers=True)
+    result = run_batch(corpus, options, scorer=scorer)
+    assert result.scored == 4
+    records = _records(out)
+    assert len(records) == 12
+    for record in records:
+        assert set(record["base"]) == {"score", "flagged", "severity", "reasons", "spans"}
+        assert set(PEER_FEATURES) <= set(record["peer_features"])
+        assert record["features"]["n_words"] > 0
+    by = {(r["system"], r["line"]): r for r in records}
+    outlier, peers = by[("d", 2)], [by[(s, 2)] for s in "abc"]
+    assert outlier["peer_features"]["peer_unsupported"] >= 2
+    assert outlier["score"] < min(p["score"] for p in peers)
+    assert outlier["score"] < outlier["base"]["score"]  # peers make the evidence stronger
+    if outlier["flagged"]:
+        texts = {s["text"] for s in outlier["spans"] if s["reason"] == "mistranslation"}
+        assert "loss" in texts
+    summary = json.loads((out / "summary.json").read_text())
+    assert "config:default-peers@" in summary["signature"]
+    assert summary["signature"].endswith("+peers")
+    assert summary["options"]["peers"] is True
+    report = (
+        reports
+        / json.loads((out / "documents.jsonl").read_text().split("\n")[3])["report"].split("/")[-1]
+    ).read_text(encoding="utf-8")
+    assert "default-peers" in report
+    # Re-finalising without --peers gives back the document-only judgements.
+    run_batch(corpus, BatchOptions(output_dir=out), scorer=scorer)
+    plain = _records(out)
+    assert all("base" not in r and "peer_features" not in r for r in plain)
+    assert [r["score"] for r in plain] == [r["base"]["score"] for r in records]
+
+
+def test_cli_peers_without_calibration_is_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "mine.json"
+    config.write_text(json.dumps({"name": "mine"}))
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mtqa.cli",
+            "batch",
+            "-s",
+            str(DATA / "src.txt"),
+            *sum((["-t", s] for s in SYSTEMS), []),
+            "-o",
+            str(tmp_path / "o"),
+            "-c",
+            str(config),
+            "--peers",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 1, proc.stderr  # EXIT_ERROR: an input/set-up problem
+    assert proc.stderr.strip().count("\n") == 0
+    assert "mine-peers.json" in proc.stderr and "calibrate --peers" in proc.stderr
