@@ -483,15 +483,17 @@ def attach_peer_features(evidence: list[Evidence], base: Config) -> list[Evidenc
 
     from .peers import group_features, peer_words
 
-    groups: dict[str, list[Evidence]] = defaultdict(list)
-    for e in evidence:
-        groups[e.item].append(e)
+    groups: dict[str, list[int]] = defaultdict(list)
+    for index, e in enumerate(evidence):
+        groups[e.item].append(index)
+    vectors = cached_vectors([e.target for e in evidence])
     out = []
-    for members in groups.values():
+    for indices in groups.values():
+        members = [evidence[i] for i in indices]
         own = [features_for(e, base) for e in members]
         targets = [e.target for e in members]
         words = peer_words(targets)
-        peer = group_features(targets, own, base.features, words)
+        peer = group_features(targets, own, base.features, words, vectors[indices])
         if peer is None:
             continue
         for e, feats, mine in zip(members, peer, words, strict=True):
@@ -499,6 +501,23 @@ def attach_peer_features(evidence: list[Evidence], base: Config) -> list[Evidenc
             e.peer_words = mine
             out.append(e)
     return out
+
+
+def cached_vectors(texts: list[str]) -> np.ndarray:
+    """`peers.embed_targets` of many texts, cached under `$MTQA_CACHE/source/`."""
+    from .peers import embed_targets
+    from .source import ENCODER_ID
+
+    key = hashlib.sha256("\x1e".join([ENCODER_ID, *texts]).encode("utf-8")).hexdigest()[:24]
+    path = cache_dir() / "source" / f"vectors-{key}.npy"
+    if path.exists():
+        return np.asarray(np.load(path), dtype=np.float32)
+    vectors = embed_targets(texts)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, vectors)
+    tmp.replace(path)
+    return vectors
 
 
 def calibrate_peers(

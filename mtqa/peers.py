@@ -4,10 +4,12 @@ When several systems translate the same test-set item (a batch over systems, MQM
 a translation that strays from what its peers wrote is more often wrong: consensus, the idea
 behind minimum-Bayes-risk QE. Two kinds of signal come out of a group of candidates:
 
-* ``peer_*``: text agreement with the others (mean and best sentence chrF, length against the
-  peers' median, how many of its content words the peers also use);
-* ``rel_*``: each of the sentence's own signals minus the item's mean, so the calibrated model
-  can compare translations of the same sentence rather than sentences of different difficulty.
+* ``peer_*``: agreement with the others (mean and best sentence chrF, mean cosine under the
+  multilingual sentence encoder, length against the peers' median, how many of its content
+  words the peers also use);
+* ``rel_*``: each of the sentence's own signals and each ``peer_`` signal minus the item's mean,
+  so the calibrated model compares translations of the same sentence rather than sentences of
+  different difficulty.
 
 Content words that no more than a fifth of the peers use become "mistranslation" spans.
 A group needs at least ``MIN_CANDIDATES`` translations; smaller groups keep their own judgement.
@@ -29,6 +31,7 @@ MIN_CANDIDATES = 3
 PEER_FEATURES = (
     "peer_chrf",
     "peer_chrf_max",
+    "peer_cosine",
     "peer_length_z",
     "peer_support",
     "peer_support_low",
@@ -56,7 +59,7 @@ def rel_name(feature: str) -> str:
 
 def peer_feature_names(base: Sequence[str]) -> tuple[str, ...]:
     """Names a peer-aware config adds to its base config's features."""
-    return tuple(rel_name(f) for f in base) + PEER_FEATURES
+    return tuple(rel_name(f) for f in base) + PEER_FEATURES + tuple(map(rel_name, PEER_FEATURES))
 
 
 def _stem(word: str) -> str:
@@ -109,21 +112,37 @@ def _chrf_matrix(candidates: Sequence[str]) -> np.ndarray:
     return matrix
 
 
+def embed_targets(texts: Sequence[str]) -> np.ndarray:
+    """Unit sentence vectors (multilingual encoder) of texts, each distinct text encoded once."""
+    from .align import embed
+
+    distinct = list(dict.fromkeys(texts))
+    vectors = np.concatenate(
+        [embed(distinct[i : i + 64]) for i in range(0, len(distinct), 64)] or [np.zeros((0, 512))]
+    )
+    row = {text: n for n, text in enumerate(distinct)}
+    return np.asarray(vectors[[row[t] for t in texts]], dtype=np.float32)
+
+
 def group_features(
     candidates: Sequence[str],
     own: Sequence[dict[str, float]],
     base: Sequence[str],
     words: list[list[PeerWord]] | None = None,
+    vectors: np.ndarray | None = None,
 ) -> list[dict[str, float]] | None:
     """Peer features of each candidate of one item (None when there are too few candidates).
 
-    `own`: each candidate's own features (at least the `base` names); `words`: `peer_words`
-    of the candidates when already computed. The result holds the `rel_`/`peer_` features.
+    `own`: each candidate's own features (at least the `base` names); `words`/`vectors`: the
+    candidates' `peer_words` / `embed_targets` when already computed. The result holds the
+    `rel_`/`peer_` features.
     """
     n = len(candidates)
     if n < MIN_CANDIDATES or len(own) != n:
         return None
     chrf = _chrf_matrix(candidates)
+    vectors = vectors if vectors is not None else embed_targets(candidates)
+    cosine = vectors @ vectors.T
     lengths = np.array([len(c.split()) for c in candidates], dtype=float)
     words = words if words is not None else peer_words(candidates)
     own_matrix = np.array([[f.get(name, 0.0) for name in base] for f in own], dtype=float)
@@ -139,6 +158,7 @@ def group_features(
         feats |= {
             "peer_chrf": float(np.nanmean(chrf[i])),
             "peer_chrf_max": float(np.nanmax(chrf[i])),
+            "peer_cosine": float(cosine[i, others].mean()),
             "peer_length_z": float(
                 (lengths[i] - np.median(peer_lengths)) / (np.std(peer_lengths) + 1.0)
             ),
@@ -147,6 +167,10 @@ def group_features(
             "peer_unsupported": float((support <= UNSUPPORTED).sum()),
         }
         out.append(feats)
+    for name in PEER_FEATURES:
+        mean = float(np.mean([f[name] for f in out]))
+        for f in out:
+            f[rel_name(name)] = f[name] - mean
     return out
 
 
@@ -204,10 +228,16 @@ def restore_base(record: dict[str, Any]) -> None:
         record.update(base)
 
 
-def judge_item(records: Sequence[dict[str, Any]], config: Config, threshold: float) -> bool:
+def judge_item(
+    records: Sequence[dict[str, Any]],
+    config: Config,
+    threshold: float,
+    vectors: np.ndarray | None = None,
+) -> bool:
     """Re-judge the batch records of one test-set item (one per system) against each other.
 
-    Each record needs its document-only `features`; its judgement is replaced by the
+    Each record needs its document-only `features` (`vectors`: `embed_targets` of the records'
+    targets, when already computed); its judgement is replaced by the
     peer-aware one and the old one kept under "base". False (records untouched) when the item
     has fewer than `MIN_CANDIDATES` translations.
     """
@@ -217,7 +247,8 @@ def judge_item(records: Sequence[dict[str, Any]], config: Config, threshold: flo
     base_names = [f for f in config.features if not f.startswith(("rel_", "peer_"))]
     targets = [str(r["target"]) for r in records]
     words = peer_words(targets)
-    feats = group_features(targets, [r["features"] for r in records], base_names, words)
+    own = [r["features"] for r in records]
+    feats = group_features(targets, own, base_names, words, vectors)
     if feats is None:
         return False
     for record, peer, mine in zip(records, feats, words, strict=True):

@@ -32,6 +32,9 @@ class Scorer:
     lm: LoadedModel
     config: Config
     preset: str = "standard"
+    # Optional multilingual LM reading the source (`mtqa.adequacy`): adds "mistranslation"
+    # spans with its preferred word as the suggestion; scores are unchanged (not calibrated).
+    adequacy: LoadedModel | None = None
 
     @classmethod
     def load(
@@ -51,8 +54,19 @@ class Scorer:
             config_hash=self.config.digest(),
             preset=self.preset,
             threshold=self.config.threshold(self.preset),
-            context=f"document/window{self.config.window}",
+            context=f"document/window{self.config.window}" + self._adequacy_tag(),
         )
+
+    def _adequacy_tag(self) -> str:
+        if self.adequacy is None:
+            return ""
+        return f"+adequacy:{self.adequacy.name}@{self.adequacy.file_hash[:12]}"
+
+    def load_adequacy(self, spec: str | None = None) -> None:
+        """Also read the source with a multilingual LM (default: the embedded Qwen 0.5B)."""
+        from .adequacy import ADEQUACY_MODEL, load_adequacy_model
+
+        self.adequacy = load_adequacy_model(spec or ADEQUACY_MODEL)
 
     def score(
         self,
@@ -101,6 +115,8 @@ class Scorer:
             else:
                 spans += pairs[1][seg.index]
             spans += [q for q in quote_spans if seg.start <= q.start < seg.end]
+            if pairs is not None and self.adequacy is not None:
+                spans += self._adequacy_spans(seg, pairs[0][seg.index].source, source_lang)
             spans.sort(key=lambda s: (s.start, s.end))
             hidden = sentence_hidden(tokens, seg) if head else None
             judged = judge_sentence(seg, features, spans, cfg, threshold, hidden)
@@ -115,6 +131,15 @@ class Scorer:
             doc_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
             warnings=language_warnings(text),
         )
+
+    def _adequacy_spans(self, seg: Segment, source: str | None, lang: str | None) -> list[Span]:
+        """Words the adequacy LM finds unlikely given the source sentence(s) of `seg`."""
+        from .adequacy import adequacy_spans, score_pair
+
+        if self.adequacy is None or not source or not source.strip() or not seg.text.strip():
+            return []
+        scores = score_pair(self.adequacy, source, seg.text, lang, reverse=False)
+        return adequacy_spans(seg.text, scores.target, _decoder(self.adequacy), offset=seg.start)
 
     @staticmethod
     def _pair(

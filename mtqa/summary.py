@@ -253,7 +253,7 @@ def judge_peers(
     from collections import defaultdict
     from dataclasses import replace
 
-    from .peers import judge_item, peers_config, restore_base
+    from .peers import embed_targets, judge_item, peers_config, restore_base
 
     config = peers_config(options.config)
     threshold = config.threshold(options.preset)
@@ -272,7 +272,13 @@ def judge_peers(
                     )
                 if record.get("item") is not None:
                     items[str(record["item"])].append(record)
-    judged = sum(judge_item(group, config, threshold) for group in items.values())
+    targets = [str(r["target"]) for group in items.values() for r in group]
+    vectors = embed_targets(targets) if targets else None
+    judged, row = 0, 0
+    for group in items.values():
+        if vectors is not None:
+            judged += judge_item(group, config, threshold, vectors[row : row + len(group)])
+        row += len(group)
     if signature:
         old = Signature.parse(signature)
         signature = replace(

@@ -16,6 +16,7 @@ from mtqa.corpus import open_corpus
 from mtqa.peers import (
     PEER_FEATURES,
     group_features,
+    peer_feature_names,
     peer_spans,
     peer_words,
     peers_config,
@@ -37,12 +38,14 @@ def test_the_outlier_translation_stands_out() -> None:
     own = [{"total_surprisal": v} for v in (10.0, 12.0, 11.0, 19.0)]
     feats = group_features(ATTRITION, own, ["total_surprisal"])
     assert feats is not None and len(feats) == 4
-    assert set(feats[0]) == {"rel_total_surprisal", *PEER_FEATURES}
+    assert set(feats[0]) == set(peer_feature_names(["total_surprisal"]))
     # Relative features compare with the item's mean: they sum to zero over the item.
     assert sum(f["rel_total_surprisal"] for f in feats) == pytest.approx(0.0)
     assert feats[3]["rel_total_surprisal"] == pytest.approx(6.0)
     chrf = [f["peer_chrf"] for f in feats]
     assert min(chrf) == chrf[3] < min(chrf[:3]) - 0.05
+    assert sum(f["rel_peer_chrf"] for f in feats) == pytest.approx(0.0)
+    assert feats[3]["peer_cosine"] < min(f["peer_cosine"] for f in feats[:3])
     assert feats[3]["peer_unsupported"] >= 2 and feats[0]["peer_unsupported"] == 0
     # Too few translations: no peer judgement.
     assert group_features(ATTRITION[:2], own[:2], ["total_surprisal"]) is None

