@@ -279,6 +279,8 @@ def judge_peers(
         if vectors is not None:
             judged += judge_item(group, config, threshold, vectors[row : row + len(group)])
         row += len(group)
+    if not judged:
+        return {}, signature  # no item had enough translations: nothing changes
     if signature:
         old = Signature.parse(signature)
         signature = replace(
@@ -288,7 +290,7 @@ def judge_peers(
             threshold=threshold,
             context=f"{old.context}+peers",
         ).format()
-    return (by_key if judged else {}), signature
+    return by_key, signature
 
 
 def gate_failures(

@@ -146,3 +146,13 @@ def test_cli_peers_without_calibration_is_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 1, proc.stderr  # EXIT_ERROR: an input/set-up problem
     assert proc.stderr.strip().count("\n") == 0
     assert "mine-peers.json" in proc.stderr and "calibrate --peers" in proc.stderr
+
+
+@pytest.mark.model
+def test_peers_with_two_systems_change_nothing(scorer: Scorer, tmp_path: Path) -> None:
+    corpus = open_corpus(sources=str(DATA / "src.txt"), targets=SYSTEMS[:2])
+    plain = run_batch(corpus, BatchOptions(output_dir=tmp_path / "a"), scorer=scorer)
+    peers = run_batch(corpus, BatchOptions(output_dir=tmp_path / "b", peers=True), scorer=scorer)
+    assert any("--peers: 2 systems" in w for w in peers.warnings)
+    assert peers.summary["signature"] == plain.summary["signature"]
+    assert _records(tmp_path / "a") == _records(tmp_path / "b")
