@@ -16,6 +16,7 @@ import json
 import statistics
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ def flags(out: Path) -> dict[str, Any]:
         "mistranslation_spans": sum(
             s["reason"] == "mistranslation" for r in records for s in r["spans"]
         ),
+        "reasons": dict(Counter(reason for r in records for reason in r["reasons"])),
     }
 
 

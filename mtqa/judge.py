@@ -39,6 +39,46 @@ def risk(features: dict[str, float], config: Config, hidden: np.ndarray | None =
     return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
 
 
+# Which reason a calibrated feature speaks for when it pushes a sentence towards a flag; length
+# features say how much there is to get wrong, not what is wrong, so they name no reason.
+_LENGTH_FEATURES = frozenset({"n_words", "log_words"})
+_FEATURE_REASONS = {
+    "src_number_mismatch": "number",
+    "src_missing_numbers": "number",
+    "src_untranslated": "untranslated",
+    "src_length_short": "omission",
+}
+_SIGNED_LENGTH = frozenset({"src_length_z", "peer_length_z"})  # short: omission; long: addition
+
+
+def reason_of(name: str, value: float) -> str | None:
+    """The reason one feature stands for (`value`: its raw value), or None."""
+    base = name.removeprefix("rel_")
+    if base in _LENGTH_FEATURES:
+        return None
+    if base in _SIGNED_LENGTH:
+        return "omission" if value < 0 else "addition"
+    if base in _FEATURE_REASONS:
+        return _FEATURE_REASONS[base]
+    if base.startswith(("src_", "peer_")):
+        return "mistranslation"  # the source or the other systems say something else
+    return "fluency"
+
+
+def driving_reason(features: dict[str, float], config: Config) -> str:
+    """The reason whose features add most to the calibrated risk of this sentence."""
+    pushes: dict[str, float] = {}
+    for name, mean, scale, weight in zip(
+        config.features, config.means, config.scales, config.weights, strict=True
+    ):
+        raw = features.get(name, 0.0)
+        push = weight * (raw - mean) / (scale or 1.0)
+        reason = reason_of(name, raw)
+        if reason is not None and push > 0:
+            pushes[reason] = pushes.get(reason, 0.0) + push
+    return max(pushes, key=lambda r: pushes[r]) if pushes else "fluency"
+
+
 def find_spans(
     text: str,
     words: list[Word],
@@ -138,9 +178,12 @@ def judge_sentence(
     if empty:
         spans, reasons = [], ["omission"]
     else:
-        reasons = sorted({s.reason for s in spans}) if flagged else []
-        if flagged and not reasons:
-            reasons = ["fluency"]
+        found = {s.reason for s in spans}
+        if p >= threshold:  # flagged by the calibrated risk: name what drove it, unless that
+            driver = driving_reason(features, config)  # is fluency and spans already say more
+            if driver != "fluency" or not found:
+                found.add(driver)
+        reasons = sorted(found) if flagged else []
     return SentenceResult(
         index=seg.index,
         start=seg.start,

@@ -1,0 +1,50 @@
+"""Which reason a risk-flagged sentence gets: the signal that pushed its risk up most."""
+
+from __future__ import annotations
+
+from mtqa.config import Config
+from mtqa.judge import driving_reason, judge_sentence, reason_of
+from mtqa.result import Span
+from mtqa.segment import Segment
+
+CONFIG = Config(
+    features=["n_words", "total_surprisal", "src_length_z", "src_number_mismatch", "peer_chrf"],
+    means=[20.0, 100.0, 0.0, 0.0, 0.6],
+    scales=[10.0, 50.0, 1.0, 0.1, 0.1],
+    weights=[2.0, 0.5, -0.8, 0.6, -0.7],
+    intercept=0.0,
+)
+TYPICAL = {"n_words": 20.0, "total_surprisal": 100.0, "src_length_z": 0.0, "peer_chrf": 0.6}
+
+
+def test_reason_of_each_kind_of_feature() -> None:
+    assert reason_of("n_words", 50) is None  # length says how much, not what
+    assert reason_of("max_anomaly", 14.0) == "fluency"
+    assert reason_of("rel_max_anomaly", 2.0) == "fluency"
+    assert reason_of("src_length_z", -3.0) == "omission"
+    assert reason_of("peer_length_z", 2.5) == "addition"
+    assert reason_of("src_missing_numbers", 1.0) == "number"
+    assert reason_of("src_untranslated", 2.0) == "untranslated"
+    assert reason_of("rel_peer_chrf", -0.2) == "mistranslation"
+
+
+def test_driving_reason_names_the_largest_push() -> None:
+    assert driving_reason({**TYPICAL, "total_surprisal": 250.0}, CONFIG) == "fluency"
+    assert driving_reason({**TYPICAL, "src_length_z": -4.0}, CONFIG) == "omission"
+    assert driving_reason({**TYPICAL, "src_number_mismatch": 1.0}, CONFIG) == "number"
+    assert driving_reason({**TYPICAL, "peer_chrf": 0.2}, CONFIG) == "mistranslation"
+    # A long sentence alone pushes the risk up, but names no reason: fluency by default.
+    assert driving_reason({**TYPICAL, "n_words": 80.0}, CONFIG) == "fluency"
+
+
+def test_judge_sentence_adds_the_driver_unless_it_is_only_fluency() -> None:
+    seg = Segment(0, 0, 12, "Some words.", 0)
+    short = {**TYPICAL, "src_length_z": -6.0}
+    judged = judge_sentence(seg, short, [], CONFIG, threshold=0.5)
+    assert judged.flagged and judged.reasons == ["omission"]
+    span = Span(0, 4, "Some", "minor", "mistranslation", "odd word")
+    odd = {**TYPICAL, "total_surprisal": 400.0}
+    judged = judge_sentence(seg, odd, [span], CONFIG, threshold=0.5)
+    assert judged.flagged and judged.reasons == ["mistranslation"]
+    assert judge_sentence(seg, odd, [], CONFIG, threshold=0.5).reasons == ["fluency"]
+    assert judge_sentence(seg, TYPICAL, [span], CONFIG, threshold=0.99).reasons == []
