@@ -654,6 +654,9 @@ def _hf_rows(
     """Rows of a dataset and its column names (None where streaming does not know them)."""
     import datasets
 
+    from .model import quiet_third_party
+
+    quiet_third_party()
     path = Path(name)
     try:
         if path.is_dir() and _is_saved_dataset(path):

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -198,13 +199,10 @@ def quiet_third_party() -> None:
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     import transformers
 
-    try:
-        import datasets
-
+    datasets = sys.modules.get("datasets")  # quieten it only where it is used: importing costs
+    if datasets is not None:  # a third of a second on every `mtqa score`
         datasets.disable_progress_bars()
         datasets.logging.set_verbosity_error()
-    except ImportError:
-        pass
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
     for logger in ("transformers", "accelerate", "huggingface_hub", "datasets", "gguf"):
