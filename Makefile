@@ -33,7 +33,8 @@ test: venv chromium lint
 
 benchmarks: venv
 	$(PY) benchmarks/speed.py
-	$(PY) benchmarks/quality.py
+	$(PY) benchmarks/quality.py --compare
+	$(PY) benchmarks/peers.py
 
 clean:
 	rm -rf $(VENV) demo-report.html tests/artifacts
