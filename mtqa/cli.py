@@ -306,7 +306,7 @@ def batch(
 
     from .batch import BatchOptions, run_batch
     from .batchview import print_summary, progress_bar
-    from .corpus import FIELDS, open_corpus
+    from .corpus import FIELDS, has_sources, open_corpus
     from .summary import gate_failures
 
     mapping = {}
@@ -330,6 +330,8 @@ def batch(
         hf_config=hf_config,
         split=split,
     )
+    if config is None and has_sources(corpus) and (configs_dir() / "source.json").is_file():
+        config = "source"  # as `mtqa score --source`: the combiner fitted with the sources
     options = BatchOptions(
         output_dir=Path(output_dir),
         model=model,

@@ -113,6 +113,12 @@ class Corpus:
         return iter(self._documents())
 
 
+def has_sources(corpus: Corpus) -> bool:
+    """Whether the corpus gives sources (judged on its first document, which is read)."""
+    first = next(corpus.documents(), None)
+    return first is not None and any(s.source for s in first.segments or ())
+
+
 # ---------------------------------------------------------------------------------- opening
 
 

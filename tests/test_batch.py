@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import pytest
 from mtqa import Scorer
 from mtqa.batch import BatchOptions, _lock, run_batch
 from mtqa.batchlog import read_log
+from mtqa.config import load_config
 from mtqa.corpus import open_corpus
 from mtqa.errors import InputError
 from mtqa.metrics import paired_bootstrap_mean
@@ -53,7 +55,10 @@ def mtqa(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 def aligned_run(scorer: Scorer, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An uninterrupted in-process run: 2 systems x 6 lines, 2 references, 4 documents."""
     out = tmp_path_factory.mktemp("aligned")
-    result = run_batch(aligned_corpus(), BatchOptions(output_dir=out), scorer=scorer)
+    # With sources and no --config the CLI uses the "source" config: so does this run.
+    with_source = replace(scorer, config=load_config("source"))
+    options = BatchOptions(output_dir=out, config="source")
+    result = run_batch(aligned_corpus(), options, scorer=with_source)
     assert result.scored == 4 and result.resumed == 0
     return out
 
@@ -302,8 +307,12 @@ def test_jobs_use_worker_processes(tmp_path: Path, scorer: Scorer) -> None:
     proc = mtqa("batch", str(DATA / "wire.tsv"), "-o", str(tmp_path / "jobs"), "--jobs", "2")
     assert proc.returncode == 0, proc.stderr.decode()
     assert "starting 2 workers (1 thread(s) each)" in proc.stderr.decode()
+    assert "config:source@" in json.loads((tmp_path / "jobs" / "run.json").read_text())["signature"]
+    with_source = replace(scorer, config=load_config("source"))  # wire.tsv has sources
     single = run_batch(
-        open_corpus(str(DATA / "wire.tsv")), BatchOptions(output_dir=tmp_path / "one"), scorer
+        open_corpus(str(DATA / "wire.tsv")),
+        BatchOptions(output_dir=tmp_path / "one", config="source"),
+        with_source,
     )
     parallel = lines(tmp_path / "jobs" / "segments.jsonl")
     serial = lines(tmp_path / "one" / "segments.jsonl")
@@ -466,7 +475,7 @@ def test_resume_refuses_changed_input_or_other_run(aligned_run: Path, tmp_path: 
     run["input"] = corpus.description
     (out / "run.json").write_text(json.dumps(run))
     with pytest.raises(InputError, match="document 'lines 1-3' of system 'facebook' has changed"):
-        run_batch(corpus, BatchOptions(output_dir=out))
+        run_batch(corpus, BatchOptions(output_dir=out, config="source"))
 
 
 def test_unknown_baseline_and_busy_folder(tmp_path: Path) -> None:
