@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .config import Config
+from .io import array_bytes, atomic_write
 from .model import cache_dir
 from .peers import PeerWord
 from .scorer import Scorer, join_segments, sentence_hidden
@@ -167,11 +168,7 @@ def cached_extract(
             return loaded
     rows = sample_documents(load_rows(path), share)
     evidence = extract(scorer, rows, context=context, **kwargs)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp")
-    with tmp.open("wb") as handle:
-        pickle.dump(evidence, handle)
-    tmp.replace(cache)
+    atomic_write(cache, pickle.dumps(evidence))
     return evidence
 
 
@@ -513,10 +510,7 @@ def cached_vectors(texts: list[str]) -> np.ndarray:
     if path.exists():
         return np.asarray(np.load(path), dtype=np.float32)
     vectors = embed_targets(texts)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npy")
-    np.save(tmp, vectors)
-    tmp.replace(path)
+    atomic_write(path, array_bytes(vectors))
     return vectors
 
 
@@ -535,13 +529,10 @@ def calibrate_peers(
     from .peers import peer_feature_names
 
     base = scorer.config
-    uses_source = any(f.startswith("src_") for f in base.features)
     splits = []
     for label, path in (("train", train_path), ("dev", dev_path)):
         log(f"scoring the {label} split (cached after the first run)…")
-        evidence = cached_extract(scorer, path)
-        if uses_source:
-            attach_source_features(evidence, path)
+        evidence = prepare_evidence(base, cached_extract(scorer, path), path)
         log(f"comparing each {label} translation with its peers…")
         splits.append(attach_peer_features(evidence, base))
     train, dev = splits

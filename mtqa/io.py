@@ -6,8 +6,12 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import InputError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def read_text(path: str) -> str:
@@ -38,15 +42,32 @@ def read_text(path: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def atomic_write(path: str | Path, content: str) -> None:
-    """Write via a temp file in the same folder and rename: never a half-written output."""
+def atomic_write(path: str | Path, content: str | bytes) -> None:
+    """Write via a temp file in the same folder and rename: never a half-written output.
+
+    `content`: text (written as UTF-8) or bytes (a cache file: `array_bytes`, a pickle)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
+        if isinstance(content, bytes):
+            with os.fdopen(fd, "wb") as binary:
+                binary.write(content)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(content)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def array_bytes(array: np.ndarray) -> bytes:
+    """An array in `.npy` format, for `atomic_write`."""
+    from io import BytesIO
+
+    import numpy
+
+    buffer = BytesIO()
+    numpy.save(buffer, array)
+    return buffer.getvalue()

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +34,7 @@ from .checks import (
     missing_source_numbers,
     run_checks,
 )
+from .io import array_bytes, atomic_write
 from .model import cache_dir
 from .result import Span
 from .segment import Segment
@@ -266,11 +265,7 @@ def embed_pairs(
     tgt = vectors[[row[t] for t in targets]]
     cosines = np.clip((src * tgt).sum(axis=1), -1.0, 1.0).astype(np.float64)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npy")
-        with os.fdopen(fd, "wb") as handle:
-            np.save(handle, cosines)
-        os.replace(tmp, path)
+        atomic_write(path, array_bytes(cosines))
     return cosines
 
 

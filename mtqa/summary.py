@@ -253,7 +253,7 @@ def judge_peers(
     from collections import defaultdict
     from dataclasses import replace
 
-    from .peers import embed_targets, judge_item, peers_config, restore_base
+    from .peers import embed_targets, judge_item, peers_config
 
     config = peers_config(options.config)
     threshold = config.threshold(options.preset)

@@ -31,21 +31,27 @@ def _shared_model_cache(tmp: Path) -> Path:
     return cache
 
 
+def calibrate_sample(out: Path, cache: Path, *flags: str) -> None:
+    """`mtqa calibrate` with the small sample as both train and dev."""
+    proc = run(
+        "calibrate",
+        *flags,
+        "--train",
+        str(SAMPLE),
+        "--dev",
+        str(SAMPLE),
+        "-o",
+        str(out),
+        env_cache=cache,
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_calibrate_is_reproducible_and_loadable(tmp_path: Path, scorer) -> None:
     cache = _shared_model_cache(tmp_path)
     first, second = tmp_path / "a.json", tmp_path / "b.json"
     for out in (first, second):
-        proc = run(
-            "calibrate",
-            "--train",
-            str(SAMPLE),
-            "--dev",
-            str(SAMPLE),
-            "-o",
-            str(out),
-            env_cache=cache,
-        )
-        assert proc.returncode == 0, proc.stderr
+        calibrate_sample(out, cache)
     assert first.read_text() == second.read_text()
     config = json.loads(first.read_text())
     assert len(config["weights"]) == len(config["features"]) == len(config["means"])
@@ -80,18 +86,7 @@ def test_evaluate_missing_file_is_one_line(tmp_path: Path) -> None:
 def test_calibrate_peers_and_evaluate_with_them(tmp_path: Path, scorer) -> None:
     cache = _shared_model_cache(tmp_path)
     out = tmp_path / "peers.json"
-    proc = run(
-        "calibrate",
-        "--peers",
-        "--train",
-        str(SAMPLE),
-        "--dev",
-        str(SAMPLE),
-        "-o",
-        str(out),
-        env_cache=cache,
-    )
-    assert proc.returncode == 0, proc.stderr
+    calibrate_sample(out, cache, "--peers")
     config = json.loads(out.read_text())
     assert config["name"] == "default-peers" and config["calibration"]["base"] == "default"
     assert "rel_total_surprisal" in config["features"] and "peer_chrf" in config["features"]
