@@ -22,11 +22,16 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from source import pick_items
 
-from mtqa.adequacy import ADEQUACY_FEATURES, adequacy_features, load_adequacy_model, score_pair
-from mtqa.calibrate import cached_extract, features_for, prepare_evidence
-from mtqa.evaluate import auroc, item_grouped_kendall, kendall
-from mtqa.judge import risk
-from mtqa.scorer import Scorer
+from mtqa.calibration.agreement import auroc, item_grouped_kendall, kendall
+from mtqa.calibration.evidence import cached_extract, features_for, prepare_evidence
+from mtqa.scoring import Scorer
+from mtqa.scoring.judge import risk
+from mtqa.source.adequacy import (
+    ADEQUACY_FEATURES,
+    adequacy_features,
+    load_adequacy_model,
+    score_pair,
+)
 
 
 def centred(x: np.ndarray, items: list[str]) -> np.ndarray:

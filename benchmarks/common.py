@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from mtqa.calibrate import mqm_documents
+from mtqa.calibration.mqm import mqm_documents
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("MTQA_SHARED", ROOT.parent / "shared"))

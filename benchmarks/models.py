@@ -16,19 +16,12 @@ import time
 
 from common import MQM, write_result
 
-from mtqa.calibrate import (
-    DEFAULT_FEATURES,
-    apply_fit,
-    cached_extract,
-    extract,
-    fit_logistic,
-    load_rows,
-    predict,
-    sample_documents,
-)
-from mtqa.evaluate import segment_metrics
-from mtqa.model import load_model
-from mtqa.scorer import Scorer
+from mtqa.calibration.agreement import segment_metrics
+from mtqa.calibration.evidence import cached_extract, extract
+from mtqa.calibration.fit import DEFAULT_FEATURES, apply_fit, fit_logistic, predict
+from mtqa.calibration.mqm import load_rows, sample_documents
+from mtqa.models import load_model
+from mtqa.scoring import Scorer
 
 SETTINGS = (
     ("smollm2-135m", "document"),

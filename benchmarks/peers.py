@@ -24,7 +24,7 @@ from common import MQM, read_jsonl, write_result
 
 from mtqa.batch import BatchOptions, run_batch
 from mtqa.corpus import open_corpus
-from mtqa.scorer import Scorer
+from mtqa.scoring import Scorer
 
 
 def flags(out: Path) -> dict[str, Any]:

@@ -22,9 +22,9 @@ from typing import Any
 
 from common import MQM, write_result
 
-from mtqa.calibrate import cached_extract, prepare_evidence
-from mtqa.evaluate import evaluate_evidence, format_table
-from mtqa.scorer import Scorer
+from mtqa.calibration.agreement import evaluate_evidence, format_table
+from mtqa.calibration.evidence import cached_extract, prepare_evidence
+from mtqa.scoring import Scorer
 
 COMPARE = ("default", "source", "default-peers", "source-peers")
 

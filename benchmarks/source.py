@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 from common import MQM, peak_rss_mb, write_result
 
-from mtqa.calibrate import load_rows
-from mtqa.evaluate import auroc, item_grouped_kendall, kendall
-from mtqa.source import SOURCE_FEATURES, mqm_source_features
+from mtqa.calibration.agreement import auroc, item_grouped_kendall, kendall
+from mtqa.calibration.mqm import load_rows
+from mtqa.source.features import SOURCE_FEATURES, mqm_source_features
 
 
 def _item(row: dict[str, Any]) -> str:
@@ -184,7 +184,7 @@ def span_table(candidates: list[dict[str, float]], chance: float) -> list[dict[s
 def adequacy_part(rows: list[dict[str, Any]], threads: int) -> dict[str, Any]:
     import torch
 
-    from mtqa.adequacy import (
+    from mtqa.source.adequacy import (
         _WORD_RE,
         ADEQUACY_FEATURES,
         ADEQUACY_MODEL,

@@ -18,11 +18,11 @@ import time
 from common import MQM, SEED, documents, peak_rss_mb, read_jsonl, timed, write_result
 
 from mtqa import Scorer
-from mtqa.align import embed
-from mtqa.segment import split_sentences
+from mtqa.core.segment import split_sentences
+from mtqa.source.encoder import embed
 
 LOAD_SNIPPET = (
-    "import time; t=time.perf_counter(); from mtqa.model import load_model; load_model(); "
+    "import time; t=time.perf_counter(); from mtqa.models import load_model; load_model(); "
     "import json, resource; print(json.dumps({'seconds': time.perf_counter()-t, "
     "'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024}))"
 )

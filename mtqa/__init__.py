@@ -1,14 +1,14 @@
-"""mtqa: machine-translation quality checker for English news text."""
+"""mtqa: machine-translation quality checker for English news text.
 
-from importlib.metadata import PackageNotFoundError, version
+The public API: `Scorer` (load once, score many documents), `score_document`, and the result
+objects every output is made from. The subpackages, in the order data flows through them:
+`core` (config, results, segmentation, files, language), `models` (which LM, token
+log-probs), `checks` (rule-based QA), `source` (reading the source), `scoring` (signals and
+judgement), then `batch`, `calibration` and `report`, which use the ones before them.
+"""
 
-try:
-    __version__ = version("mtqa")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0+source"
-
-from .result import DocumentResult, SentenceResult, Signature, Span  # noqa: E402
-from .scorer import Scorer, score_document  # noqa: E402
+from .core import DocumentResult, SentenceResult, Signature, Span, __version__
+from .scoring import Scorer, score_document
 
 __all__ = [
     "DocumentResult",

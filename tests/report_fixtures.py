@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mtqa.result import DocumentResult, SentenceResult, Signature, Span
+from mtqa.core.result import DocumentResult, SentenceResult, Signature, Span
 
 SIGNATURE = Signature(
     version="0.1.0",

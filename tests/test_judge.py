@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from mtqa.config import Config
-from mtqa.judge import driving_reason, judge_sentence, reason_of
-from mtqa.result import Span
-from mtqa.segment import Segment
+from mtqa.core.config import Config
+from mtqa.core.result import Span
+from mtqa.core.segment import Segment
+from mtqa.scoring.judge import driving_reason, judge_sentence, reason_of
 
 CONFIG = Config(
     features=["n_words", "total_surprisal", "src_length_z", "src_number_mismatch", "peer_chrf"],

@@ -12,17 +12,17 @@ import pytest
 
 from mtqa import Scorer
 from mtqa.batch import BatchOptions, run_batch
+from mtqa.batch.peers import peers_config
+from mtqa.core.result import Signature
 from mtqa.corpus import open_corpus
-from mtqa.peers import (
+from mtqa.scoring.peers import (
     PEER_FEATURES,
     group_features,
     peer_feature_names,
     peer_spans,
     peer_words,
-    peers_config,
     unsupported,
 )
-from mtqa.result import Signature
 
 DATA = Path(__file__).parent / "data" / "peers"
 SYSTEMS = [str(DATA / f"{name}.txt") for name in "abcd"]
@@ -71,9 +71,9 @@ def test_signature_round_trip(scorer: Scorer) -> None:
 
 
 def test_missing_peer_config_is_a_clear_error() -> None:
-    from mtqa.errors import InputError
+    from mtqa.core.errors import ConfigNotFound
 
-    with pytest.raises(InputError, match="mtqa calibrate --peers --base nope"):
+    with pytest.raises(ConfigNotFound, match="mtqa calibrate --peers --base nope"):
         peers_config("nope")
     assert peers_config(None).name == "default-peers"
 
@@ -121,8 +121,8 @@ def test_batch_with_peers_rejudges_and_undoes(scorer: Scorer, tmp_path: Path) ->
 
 
 def test_cli_peers_without_calibration_is_one_line(tmp_path: Path) -> None:
-    config = tmp_path / "mine.json"
-    config.write_text(json.dumps({"name": "mine"}))
+    config = tmp_path / "mine.json"  # a valid config with no peer-aware companion
+    config.write_text((Path(__file__).parents[1] / "configs" / "default.json").read_text())
     proc = subprocess.run(
         [
             sys.executable,

@@ -22,22 +22,19 @@ from report_fixtures import (
     seed_doc,
 )
 
-from mtqa import report
+from mtqa.core import files
+from mtqa.core.result import DocumentResult, SentenceResult, Span
 from mtqa.report import (
-    doc_key,
-    highlight_ranges,
+    html,
     index_entry,
-    json_for_script,
-    payload,
     render_index,
     render_report,
-    safe_href,
-    split_pieces,
     write_batch,
     write_index,
     write_report,
 )
-from mtqa.result import DocumentResult, SentenceResult, Span
+from mtqa.report.assets import json_for_script, safe_href
+from mtqa.report.html import doc_key, highlight_ranges, payload, split_pieces
 
 #: Every element the templates themselves produce; anything else came from document text.
 TEMPLATE_TAGS = {
@@ -362,7 +359,7 @@ def test_write_report_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     def broken_replace(src: str, dst: str) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(report.os, "replace", broken_replace)
+    monkeypatch.setattr(files.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         write_report(injection_doc(), target)
     assert target.read_text(encoding="utf-8") == render_report(seed_doc())
@@ -400,7 +397,7 @@ def test_write_batch(tmp_path: Path) -> None:
 
 
 def test_script_builds_dom_without_markup_parsing() -> None:
-    js = (Path(report.__file__).parent / "static" / "report.js").read_text(encoding="utf-8")
+    js = (Path(html.__file__).parent / "static" / "report.js").read_text(encoding="utf-8")
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert sink not in js, sink
     assert "new Function" not in js and "setAttribute('href'" not in js

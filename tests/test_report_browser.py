@@ -20,8 +20,8 @@ from report_fixtures import (
     seed_doc,
 )
 
+from mtqa.core.result import DocumentResult
 from mtqa.report import write_report
-from mtqa.result import DocumentResult
 
 pytestmark = pytest.mark.browser
 

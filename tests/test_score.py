@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 from mtqa import DocumentResult, Scorer, score_document
-from mtqa.lm import score_text
+from mtqa.models import score_text
 
 KNOWN_BAD = {
     "game skills": "game skills about peace negotiations",
@@ -105,3 +107,15 @@ def test_empty_segment_is_a_major_omission(scorer: Scorer) -> None:
     assert empty.flagged and empty.severity == "major" and empty.reasons == ["omission"]
     assert empty.score == 0.0 and empty.spans == []
     assert result.sentences[0].text == "The talks ended on Friday."
+
+
+def test_segment_tokens_match_the_overlap_rule(scorer: Scorer, seed_text: str) -> None:
+    """The binary-search slice holds exactly the tokens overlapping each sentence."""
+    from mtqa.core.segment import split_sentences
+    from mtqa.scoring import segment_tokens
+
+    segments = split_sentences(seed_text)
+    tokens, _ = scorer.analyse(seed_text, segments)
+    for seg in segments:
+        mask = (tokens.ends > seg.start) & (tokens.starts < seg.end)
+        assert list(np.flatnonzero(mask)) == list(range(len(tokens)))[segment_tokens(tokens, seg)]

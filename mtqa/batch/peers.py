@@ -1,0 +1,128 @@
+"""The `--peers` pass of a batch run: every logged segment re-judged against the other
+systems' translations of the same test-set item, after scoring (peer signals themselves are in
+`mtqa.scoring.peers`)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..core.config import Config, load_config
+from ..core.errors import ConfigNotFound, InputError
+from ..core.result import Signature, Span
+from ..scoring import group_features, judge_segment, peer_spans, peer_words
+from ..source import distinct_vectors
+
+#: The fields of a record that the peer pass replaces (the old values are kept under "base").
+BASE_FIELDS = ("score", "flagged", "severity", "reasons", "spans")
+
+
+def peers_config(base: str | None) -> Config:
+    """The calibrated peer-aware companion of a config (`default` -> `default-peers`)."""
+    base = base or "default"
+    name = f"{base.removesuffix('.json')}-peers" + (".json" if base.endswith(".json") else "")
+    try:
+        return load_config(name)
+    except ConfigNotFound:
+        raise ConfigNotFound(
+            f"no peer-aware calibration '{name}': run `mtqa calibrate --peers --base {base}`"
+        ) from None
+
+
+def restore_base(record: dict[str, Any]) -> None:
+    """Put back a batch record's document-only judgement (undo `judge_item`)."""
+    base = record.pop("base", None)
+    record.pop("peer_features", None)
+    if base is not None:
+        record.update(base)
+
+
+def judge_item(
+    records: Sequence[dict[str, Any]],
+    config: Config,
+    threshold: float,
+    vectors: np.ndarray | None = None,
+) -> bool:
+    """Re-judge the batch records of one test-set item (one per system) against each other.
+
+    Each record needs its document-only `features` (`vectors`: the encoder vectors of the
+    records' targets, when already computed); its judgement is replaced by the peer-aware one
+    and the old one kept under "base". False (records untouched) when the item has too few
+    translations.
+    """
+    base_names = [f for f in config.features if not f.startswith(("rel_", "peer_"))]
+    targets = [str(r["target"]) for r in records]
+    words = peer_words(targets)
+    own = [r["features"] for r in records]
+    feats = group_features(targets, own, base_names, words, vectors)
+    if feats is None:
+        return False
+    for record, peer, mine in zip(records, feats, words, strict=True):
+        target = str(record["target"])
+        if not target.strip():
+            continue  # an empty translation stays a Major omission
+        record["base"] = {name: record[name] for name in BASE_FIELDS}
+        spans = [Span.from_record(s) for s in record["spans"]] + peer_spans(mine)
+        judged = judge_segment(target, {**record["features"], **peer}, spans, config, threshold)
+        record["score"] = round(judged.score, 6)
+        record["flagged"] = judged.flagged
+        record["severity"] = judged.severity
+        record["reasons"] = judged.reasons
+        record["spans"] = [s.to_record() for s in judged.spans]
+        record["peer_features"] = {k: round(v, 4) for k, v in peer.items()}
+    return True
+
+
+def judge_peers(
+    log_path: Path,
+    blocks: dict[str, Any],
+    config_name: str | None,
+    preset: str,
+    signature: str | None,
+) -> tuple[dict[str, list[dict[str, Any]]], str | None]:
+    """Every logged segment re-judged against the other systems' translations of the same
+    test-set item (`--peers`): the records by document key, and the run's new signature.
+
+    Holds all records in memory (peers need every system's translation of an item)."""
+    config = peers_config(config_name)
+    threshold = config.threshold(preset)
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    items: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    with open(log_path, "rb") as log:
+        for key, block in blocks.items():
+            log.seek(block.start)
+            lines = log.read(block.end - block.start).decode("utf-8").split("\n")
+            records = by_key[key] = [json.loads(line) for line in lines if line]
+            for record in records:
+                restore_base(record)
+                if "features" not in record:
+                    raise InputError(
+                        f"{log_path} was written by an older mtqa without features: use --restart"
+                    )
+                if record.get("item") is not None:
+                    items[str(record["item"])].append(record)
+    targets = [str(r["target"]) for group in items.values() for r in group]
+    vectors = distinct_vectors(targets) if targets else None
+    judged, row = 0, 0
+    for group in items.values():
+        if vectors is not None:
+            judged += judge_item(group, config, threshold, vectors[row : row + len(group)])
+        row += len(group)
+    if not judged:
+        return {}, signature  # no item had enough translations: nothing changes
+    if signature:
+        old = Signature.parse(signature)
+        signature = replace(
+            old,
+            config=config.name,
+            config_hash=config.digest(),
+            threshold=threshold,
+            context=f"{old.context}+peers",
+        ).format()
+    return by_key, signature

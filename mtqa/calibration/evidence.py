@@ -1,0 +1,255 @@
+"""What the model saw in each annotated segment (`Evidence`), extracted once and cached, and
+the judgement `mtqa score` would give it under any config: the common ground of fitting
+(`fit`) and measuring agreement (`agreement`)."""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..checks import run_checks
+from ..core.config import Config, load_config
+from ..core.errors import InputError
+from ..core.files import atomic_write, cache_dir
+from ..scoring import (
+    LN2,
+    PeerWord,
+    Scorer,
+    Word,
+    anomaly,
+    group_features,
+    join_segments,
+    judge_segment,
+    peer_spans,
+    peer_words,
+    segment_tokens,
+    sentence_features,
+    sentence_hidden,
+    uses_peers,
+)
+from ..scoring.detector import DETECTOR_ALPHA, learned_spans, word_probabilities
+from ..scoring.judge import find_spans
+from ..scoring.signals import words_of
+from ..source import SOURCE_FEATURES, cached_vectors, mqm_source_features
+from .mqm import item_key, load_rows, mqm_documents, sample_documents
+
+#: Part of the evidence cache key: bump when `Evidence` or the classes it holds change shape
+#: or place (the cache is a pickle of them).
+EVIDENCE_FORMAT = "evidence/3"  # 3: the detector's word probabilities
+
+
+@dataclass
+class Evidence:
+    """What the model saw in one annotated segment, independent of config knobs."""
+
+    row_id: str
+    words: list[Word]
+    token_bits: np.ndarray
+    hidden_mean: np.ndarray
+    major: bool
+    mqm: float
+    item: str  # source segment id: rows sharing it are translations of the same sentence
+    spans: list[dict[str, Any]] = field(default_factory=list)
+    target: str = ""
+    reference: str | None = None
+    source: str | None = None
+    extra: dict[str, float] | None = None  # source-aware features, when attached
+    peer_words: list[PeerWord] | None = None  # content words and their support among peers
+    # The learned detector's words (alpha 0.5) and their P(any error) / P(Major error).
+    detector_words: list[Word] = field(default_factory=list)
+    p_any: np.ndarray | None = None
+    p_major: np.ndarray | None = None
+
+
+def extract(
+    scorer: Scorer,
+    rows: list[dict[str, Any]],
+    on_doc: Callable[[int], None] | None = None,
+    context: str = "document",
+) -> list[Evidence]:
+    """Score every row in its document's context (or alone, with `context="sentence"`)."""
+    out: list[Evidence] = []
+    groups = mqm_documents(rows) if context == "document" else ([r] for r in rows)
+    for doc_rows in groups:
+        targets = [str(r["target"]).replace("\n", " ") for r in doc_rows]
+        segments = join_segments(targets)
+        text = "\n".join(targets)
+        if not text.strip():
+            continue
+        tokens, words = scorer.analyse(text, segments, keep_hidden=True)
+        assert tokens.hidden is not None
+        bits = -tokens.logprob / LN2
+        learned = words_of(text, tokens, segments, DETECTOR_ALPHA)
+        for row, seg, seg_words, det_words in zip(doc_rows, segments, words, learned, strict=True):
+            inside = segment_tokens(tokens, seg)
+            shifted = [shift_word(w, -seg.start) for w in seg_words]
+            hidden = sentence_hidden(tokens, seg)
+            p_any, p_major = word_probabilities(text, tokens, det_words, seg, row.get("source"))
+            out.append(
+                Evidence(
+                    row_id=str(row["id"]),
+                    words=shifted,
+                    token_bits=bits[inside].astype(np.float32),
+                    hidden_mean=hidden.astype(np.float32),
+                    major=any(s["severity"] == "Major" for s in row.get("spans") or []),
+                    mqm=float(row["mqm"]),
+                    item=item_key(row),
+                    spans=list(row.get("spans") or []),
+                    target=seg.text,
+                    reference=row.get("reference"),
+                    source=row.get("source"),
+                    detector_words=[shift_word(w, -seg.start) for w in det_words],
+                    p_any=p_any.astype(np.float32),
+                    p_major=p_major.astype(np.float32),
+                )
+            )
+        if on_doc:
+            on_doc(len(doc_rows))
+    return out
+
+
+def shift_word(word: Word, delta: int) -> Word:
+    return Word(
+        word.start + delta,
+        word.end + delta,
+        word.text,
+        word.surprisal,
+        word.unigram,
+        word.anomaly,
+        word.kind,
+        word.first_token,
+    )
+
+
+def cached_extract(
+    scorer: Scorer,
+    path: str | Path,
+    context: str = "document",
+    share: float = 1.0,
+    **kwargs: Any,
+) -> list[Evidence]:
+    """`extract`, cached by (data file hash, model hash, window, context, share)."""
+    if not Path(path).is_file():
+        raise InputError(f"annotated data not found: {path}")
+    data = Path(path).read_bytes()
+    key = hashlib.sha256(
+        data
+        + f"|{EVIDENCE_FORMAT}|{scorer.lm.file_hash}".encode()
+        + f"|{scorer.config.window}|{scorer.config.overlap}".encode()
+        + (f"|{context}|{share}".encode() if (context, share) != ("document", 1.0) else b"")
+    ).hexdigest()[:20]
+    cache = cache_dir() / "evidence" / f"{Path(path).stem}-{key}.pkl"
+    if cache.exists():
+        with cache.open("rb") as handle:
+            loaded: list[Evidence] = pickle.load(handle)
+            return loaded
+    rows = sample_documents(load_rows(path), share)
+    evidence = extract(scorer, rows, context=context, **kwargs)
+    atomic_write(cache, pickle.dumps(evidence))
+    return evidence
+
+
+def words_at(evidence: Evidence, alpha: float) -> list[Word]:
+    """The segment's words with anomaly recomputed for `alpha`."""
+    return [
+        Word(
+            w.start,
+            w.end,
+            w.text,
+            w.surprisal,
+            w.unigram,
+            anomaly(w.surprisal, w.unigram, w.kind, alpha),
+            w.kind,
+            w.first_token,
+        )
+        for w in evidence.words
+    ]
+
+
+def features_for(
+    evidence: Evidence, config: Config, words: list[Word] | None = None
+) -> dict[str, float]:
+    """Sentence features for a given config (alpha and thresholds re-applied)."""
+
+    words = words if words is not None else words_at(evidence, config.alpha)
+    return {**sentence_features(words, evidence.token_bits), **(evidence.extra or {})}
+
+
+def feature_matrix(evidence: list[Evidence], config: Config, names: tuple[str, ...]) -> np.ndarray:
+    rows = [features_for(e, config) for e in evidence]
+    return np.array([[r[name] for name in names] for r in rows], dtype=np.float64)
+
+
+def judge_evidence(
+    evidence: Evidence, config: Config, threshold: float
+) -> tuple[float, bool, list[tuple[int, int]]]:
+    """Score, flag and spans for one annotated segment, exactly as `mtqa score` would."""
+    words = words_at(evidence, config.alpha)
+    features = features_for(evidence, config, words)
+    source = evidence.source if evidence.extra is not None else None
+    if config.span_model == "detector" and evidence.p_any is not None:
+        assert evidence.p_major is not None
+        spans = learned_spans(
+            evidence.target, evidence.detector_words, evidence.p_any, evidence.p_major
+        )
+    else:
+        spans = find_spans(evidence.target, words, config)
+    spans += run_checks(evidence.target, source)
+    if evidence.peer_words is not None and uses_peers(config):
+        spans += peer_spans(evidence.peer_words)
+    result = judge_segment(evidence.target, features, spans, config, threshold)
+    return result.score, result.flagged, [(s.start, s.end) for s in result.spans]
+
+
+def attach_source_features(evidence: list[Evidence], path: str | Path) -> None:
+    """Add each row's `src_` features (source given with the row) to its evidence."""
+    rows = load_rows(path)
+    matrix = mqm_source_features(rows)
+    by_id = {
+        str(r["id"]): dict(zip(SOURCE_FEATURES, m.tolist(), strict=True))
+        for r, m in zip(rows, matrix, strict=True)
+    }
+    for e in evidence:
+        e.extra = by_id.get(e.row_id, dict.fromkeys(SOURCE_FEATURES, 0.0))
+
+
+def attach_peer_features(evidence: list[Evidence], base: Config) -> list[Evidence]:
+    """Add the `rel_`/`peer_` features of each row, computed within its item (all systems'
+    translations of one source segment) from `base`'s features; returns the rows that have
+    enough peers (the others keep their base judgement)."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for index, e in enumerate(evidence):
+        groups[e.item].append(index)
+    vectors = cached_vectors([e.target for e in evidence])
+    out = []
+    for indices in groups.values():
+        members = [evidence[i] for i in indices]
+        own = [features_for(e, base) for e in members]
+        targets = [e.target for e in members]
+        words = peer_words(targets)
+        peer = group_features(targets, own, base.features, words, vectors[indices])
+        if peer is None:
+            continue
+        for e, feats, mine in zip(members, peer, words, strict=True):
+            e.extra = {**(e.extra or {}), **feats}
+            e.peer_words = mine
+            out.append(e)
+    return out
+
+
+def prepare_evidence(config: Config, evidence: list[Evidence], path: str | Path) -> list[Evidence]:
+    """Attach what `config` reads besides the target: the sources (`src_` features) and the
+    peers (`rel_`/`peer_` features, from its base config); returns the rows it can judge."""
+    if any(f.startswith("src_") for f in config.features):
+        attach_source_features(evidence, path)
+    if uses_peers(config):
+        base = load_config(config.calibration.get("base") or config.name.removesuffix("-peers"))
+        evidence = attach_peer_features(evidence, base)
+    return evidence

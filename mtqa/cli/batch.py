@@ -1,0 +1,181 @@
+"""`mtqa batch`: a whole corpus, resumably."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.console import Console
+
+from ..core import EXIT_GATE, UsageError, check_run_paths, configs_dir
+from .options import progress_lines, quiet_option, scorer_options, status, text_console_options
+
+
+@click.command()
+@click.argument("input", required=False)
+@click.option("--source", "-s", default=None, help="Line-aligned source file (COMET's -s).")
+@click.option(
+    "--target", "-t", "targets", multiple=True, help="Line-aligned MT output; repeat per system."
+)
+@click.option(
+    "--reference", "-r", "references", multiple=True, help="Line-aligned reference; repeatable."
+)
+@click.option("--docs", default=None, help="Line-aligned document ids for the -t files.")
+@click.option(
+    "--doc-size",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Segments without document ids are read as running text in chunks of N.",
+)
+@click.option("--system", default=None, help="System name for rows or files that name none.")
+@click.option("--field", "fields", multiple=True, help="FIELD=COLUMN, e.g. target=mt_output.")
+@click.option("--hf-config", default=None, help="Dataset config (for hf:NAME input).")
+@click.option("--split", default=None, help="Dataset split.")
+@click.option("--output-dir", "-o", required=True, help="Results folder (re-run to resume).")
+@scorer_options
+@click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Processes."
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Torch threads per process [default: cores / jobs].",
+)
+@click.option("--report-dir", default=None, help="Also write an HTML report per document.")
+@click.option("--baseline", default=None, help="System the others are compared with.")
+@click.option(
+    "--bootstrap",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Paired bootstrap resamples.",
+)
+@click.option("--restart", is_flag=True, help="Discard earlier results in --output-dir.")
+@click.option(
+    "--peers",
+    is_flag=True,
+    help="Also judge each segment against the other systems' translations of it (needs 3+ "
+    "systems on the same items; config CONFIG-peers).",
+)
+@click.option(
+    "--fail-over-flagged-share",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Exit 3 if more than this share of all segments is flagged.",
+)
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Exit 3 if the corpus score (mean over segments) is below SCORE.",
+)
+@quiet_option
+def batch(
+    input: str | None,
+    source: str | None,
+    targets: tuple[str, ...],
+    references: tuple[str, ...],
+    docs: str | None,
+    doc_size: int,
+    system: str | None,
+    fields: tuple[str, ...],
+    hf_config: str | None,
+    split: str | None,
+    output_dir: str,
+    model: str | None,
+    config: str | None,
+    preset: str,
+    jobs: int,
+    threads: int | None,
+    report_dir: str | None,
+    baseline: str | None,
+    bootstrap: int,
+    restart: bool,
+    peers: bool,
+    fail_over_flagged_share: float | None,
+    fail_under: float | None,
+    quiet: bool,
+) -> None:
+    """Evaluate a corpus, resumably: re-run the same command to continue an interrupted run.
+
+    INPUT is a folder of .txt documents, a .jsonl/.tsv/.csv file, a saved or parquet dataset,
+    or hf:NAME; or give line-aligned files: -s SRC -t MT [-t MT2 ...] [-r REF ...].
+    """
+    from pathlib import Path
+
+    from ..batch import BatchOptions, gate_failures, print_summary, progress_bar, run_batch
+    from ..corpus import FIELDS, has_sources, open_corpus
+    from ..scoring import check_config
+
+    mapping = {}
+    for item in fields:
+        name, sep, column = item.partition("=")
+        if not sep or not column or name not in FIELDS:
+            raise click.BadParameter(
+                f"{item!r}: use FIELD=COLUMN, FIELD one of {', '.join(FIELDS)}",
+                param_hint="--field",
+            )
+        mapping[name] = column
+    if input is None and not targets:
+        raise UsageError(
+            "nothing to evaluate: give INPUT (folder, .jsonl, .tsv, dataset) or -t MT files"
+        )
+    check_run_paths(
+        [input, source, *targets, *references, docs],
+        folders=[("--output-dir", output_dir), ("--report-dir", report_dir)],
+    )
+    check_config(config, preset)  # a bad config fails before any folder is made
+    corpus = open_corpus(
+        input,
+        sources=source,
+        targets=targets,
+        references=references,
+        docs=docs,
+        doc_size=doc_size,
+        system=system,
+        fields=mapping,
+        hf_config=hf_config,
+        split=split,
+    )
+    if config is None and has_sources(corpus) and (configs_dir() / "source.json").is_file():
+        config = "source"  # as `mtqa score --source`: the combiner fitted with the sources
+    options = BatchOptions(
+        output_dir=Path(output_dir),
+        model=model,
+        config=config,
+        preset=preset,
+        jobs=jobs,
+        threads=threads,
+        report_dir=Path(report_dir) if report_dir else None,
+        baseline=baseline,
+        n_samples=bootstrap,
+        restart=restart,
+        peers=peers,
+    )
+    try:
+        with progress_bar(quiet or not sys.stderr.isatty()) as bar:
+            update = bar if quiet or sys.stderr.isatty() else progress_lines("scoring", "documents")
+            result = run_batch(
+                corpus, options, on_progress=update, on_status=lambda m: status(quiet, m)
+            )
+    except KeyboardInterrupt:
+        click.echo(
+            f"mtqa: finished documents are saved in {output_dir}; "
+            "run the same command again to resume",
+            err=True,
+        )
+        raise
+    for warning in result.warnings:
+        click.echo(f"mtqa: warning: {warning}", err=True)
+    print_summary(result.summary, Console(**text_console_options(sys.stdout.isatty())))
+    status(
+        quiet,
+        f"mtqa: results in {output_dir} ({result.scored:,} documents scored now, "
+        f"{result.resumed:,} resumed)",
+    )
+    failed = gate_failures(result.summary, fail_over_flagged_share, fail_under)
+    if failed:
+        click.echo(f"mtqa: gate failed: {'; '.join(failed)}", err=True)
+        sys.exit(EXIT_GATE)

@@ -1,0 +1,107 @@
+"""Options and terminal helpers shared by the commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from rich.console import Console
+
+from ..core import PRESETS
+
+
+def scorer_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--model, --config and --preset: what every scoring command is configured by."""
+    for option in reversed(
+        (
+            click.option(
+                "--model", "-m", default=None, help="Registry name, .gguf path, folder or hub id."
+            ),
+            click.option(
+                "--config", "-c", "config", default=None, help="Name in configs/ or a JSON path."
+            ),
+            click.option(
+                "--preset",
+                type=click.Choice(list(PRESETS)),
+                default="standard",
+                show_default=True,
+                help="Flagging threshold preset.",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress or status on stderr.")
+
+
+def text_console_options(tty: bool) -> dict[str, Any]:
+    """How the text view lays out: to a terminal at its width; elsewhere (a pipe, a log, a
+    file) unwrapped, unless `COLUMNS` asks for a width."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return {"width": int(columns)}
+    return {} if tty else {"soft_wrap": True, "width": 1000}
+
+
+def progress_seconds() -> float:
+    """How often a progress line is written when stderr is not a terminal."""
+    try:
+        return max(0.0, float(os.environ.get("MTQA_PROGRESS_SECONDS", "10")))
+    except ValueError:
+        return 10.0
+
+
+def progress_lines(label: str, unit: str) -> Callable[..., None]:
+    """A progress callback for logs: a plain line every `progress_seconds()` at most."""
+    every = progress_seconds()
+    last = [time.monotonic()]
+
+    def update(done: int, total: int, *_: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= every or (every == 0 and done):
+            last[0] = now
+            share = f" ({done / total:.0%})" if total else ""
+            click.echo(f"mtqa: progress: {label} {done:,}/{total:,} {unit}{share}", err=True)
+
+    return update
+
+
+@contextmanager
+def progress(quiet: bool, label: str):  # type: ignore[no-untyped-def]
+    """A progress bar on stderr; plain progress lines when stderr is not a terminal (a log
+    shows the job is alive); nothing with --quiet."""
+    if quiet:
+        yield lambda done, total: None
+        return
+    if not sys.stderr.isatty():
+        yield progress_lines(label, "tokens")
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} tokens"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def status(quiet: bool, message: str) -> None:
+    if not quiet:
+        click.echo(message, err=True)

@@ -1,0 +1,162 @@
+"""Result objects shared by every output: spans, sentence judgements, documents, signature."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: Reasons a span or sentence can carry. "fluency": reads unlike English news; "mistranslation":
+#: likely wrong word choice; "number"/"name"/"untranslated"/"repetition"/"punctuation"/"length"/
+#: "omission"/"addition": deterministic or source-aware checks.
+REASONS = (
+    "fluency",
+    "mistranslation",
+    "number",
+    "name",
+    "untranslated",
+    "repetition",
+    "punctuation",
+    "length",
+    "omission",
+    "addition",
+)
+SEVERITIES = ("major", "minor")
+
+
+@dataclass
+class Span:
+    """A suspicious stretch of the document, like a LanguageTool match.
+
+    `start`/`end` are character offsets into the whole document; `document[start:end] == text`.
+    """
+
+    start: int
+    end: int
+    text: str
+    severity: str
+    reason: str
+    message: str
+    suggestions: list[str] = field(default_factory=list)
+    surprisal: float = 0.0  # frequency-corrected surprisal in bits (0 for rule-based checks)
+    probability: float | None = None  # the detector's P(a reviewer marks an error here)
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+    def to_record(self, offset: int = 0) -> dict[str, Any]:
+        """As a results-log record, with offsets relative to `offset` (its segment's start)."""
+        return {
+            "start": self.start - offset,
+            "end": self.end - offset,
+            "text": self.text,
+            "severity": self.severity,
+            "reason": self.reason,
+            "message": self.message,
+            "suggestions": list(self.suggestions),
+            "surprisal": round(self.surprisal, 3),
+            **({} if self.probability is None else {"probability": round(self.probability, 3)}),
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], offset: int = 0) -> Span:
+        """The inverse of `to_record` (`offset`: where its segment starts)."""
+        return cls(**{**record, "start": record["start"] + offset, "end": record["end"] + offset})
+
+
+@dataclass
+class SentenceResult:
+    """The judgement for one sentence (segment) of a document."""
+
+    index: int
+    start: int
+    end: int
+    text: str
+    paragraph: int
+    score: float  # quality in [0, 1]: 1 - estimated probability of a Major error
+    flagged: bool
+    severity: str | None  # "major", "minor" or None when not flagged
+    spans: list[Span] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    features: dict[str, float] = field(default_factory=dict)
+    segment_id: str | None = None
+    source: str | None = None
+    reference: str | None = None
+
+    @property
+    def risk(self) -> float:
+        """Estimated probability that a reviewer marks a Major error here."""
+        return 1.0 - self.score
+
+
+@dataclass
+class Signature:
+    """Everything that changes the numbers, in the spirit of sacrebleu's signature."""
+
+    version: str
+    model: str
+    model_hash: str
+    config: str
+    config_hash: str
+    preset: str
+    threshold: float
+    context: str
+
+    @classmethod
+    def parse(cls, text: str) -> Signature:
+        """A signature back from its `format()` text (hashes come back shortened)."""
+        fields = dict(part.split(":", 1) for part in text.split("|"))
+        config, _, config_hash = fields["config"].partition("@")
+        return cls(
+            version=fields["mtqa"],
+            model=fields["model"],
+            model_hash=fields["hash"],
+            config=config,
+            config_hash=config_hash,
+            preset=fields["preset"],
+            threshold=float(fields["threshold"]),
+            context=fields["context"],
+        )
+
+    def format(self) -> str:
+        return (
+            f"mtqa:{self.version}|model:{self.model}|hash:{self.model_hash[:12]}"
+            f"|config:{self.config}@{self.config_hash[:8]}|preset:{self.preset}"
+            f"|threshold:{self.threshold:.3f}|context:{self.context}"
+        )
+
+
+@dataclass
+class DocumentResult:
+    """One scored document: the text, its sentence judgements and the signature."""
+
+    text: str
+    sentences: list[SentenceResult]
+    signature: Signature
+    doc_id: str | None = None
+    doc_hash: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        """Mean sentence quality (1.0 for a document with no sentences)."""
+        if not self.sentences:
+            return 1.0
+        return sum(s.score for s in self.sentences) / len(self.sentences)
+
+    @property
+    def flagged(self) -> list[SentenceResult]:
+        """Flagged sentences, most severe (lowest score) first."""
+        return sorted((s for s in self.sentences if s.flagged), key=lambda s: (s.score, s.index))
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["score"] = self.score
+        data["n_sentences"] = len(self.sentences)
+        data["n_flagged"] = len(self.flagged)
+        data["signature"]["text"] = self.signature.format()
+        return data
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)

@@ -1,0 +1,119 @@
+"""Token log-probabilities from a causal LM, reading each text as running prose.
+
+A text is read in one forward pass when it fits the window; longer texts are read in
+overlapping windows where every token is scored exactly once, with at least `overlap` tokens of
+preceding context. Logits are projected in chunks so a large vocabulary never needs a
+[tokens x vocab] matrix for the whole text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .loading import LoadedModel
+
+LOGIT_CHUNK = 256
+
+
+@dataclass
+class TokenScores:
+    """Per-token evidence for one text; arrays are aligned, one row per text token."""
+
+    ids: np.ndarray  # token ids
+    starts: np.ndarray  # character offset where each token starts (may include a leading space)
+    ends: np.ndarray  # character offset where it ends
+    logprob: np.ndarray  # natural-log P(token | everything before it)
+    top_ids: np.ndarray  # [n, k] the model's most likely tokens at each position
+    top_logprob: np.ndarray  # [n, k] their log-probabilities
+    hidden: np.ndarray | None = None  # [n, d] final hidden state after reading the token
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+
+def tokenize(lm: LoadedModel, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+    enc = lm.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    return list(enc["input_ids"]), [tuple(o) for o in enc["offset_mapping"]]
+
+
+def score_text(
+    lm: LoadedModel,
+    text: str,
+    window: int = 2048,
+    overlap: int = 512,
+    top_k: int = 5,
+    keep_hidden: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> TokenScores:
+    """Score every token of `text` given all (or, past the window, `overlap`) preceding text."""
+    import torch
+
+    ids, offsets = tokenize(lm, text)
+    n = len(ids)
+    window = max(8, min(window, lm.max_context))
+    overlap = max(0, min(overlap, window // 2))
+    logprob = np.zeros(n, dtype=np.float32)
+    top_ids = np.zeros((n, top_k), dtype=np.int64)
+    top_lp = np.zeros((n, top_k), dtype=np.float32)
+    hidden: np.ndarray | None = None
+    sequence = [lm.start_token_id] + ids  # position p predicts sequence[p + 1] = ids[p]
+    scored = 0  # text tokens scored so far
+    while scored < n:
+        ctx_start = 0 if scored == 0 else max(0, scored + 1 - overlap)
+        stop = min(n, ctx_start + window - 1)  # window covers sequence[ctx_start : stop + 1]
+        chunk = torch.tensor([sequence[ctx_start : stop + 1]], dtype=torch.long)
+        with torch.inference_mode():
+            states = lm.model.base_model(input_ids=chunk).last_hidden_state[0]
+        first = scored - ctx_start  # row in `states` that predicts ids[scored]
+        rows = states[first : stop - ctx_start]
+        lp, tid, tlp = project_states(lm, rows, torch.tensor(ids[scored:stop]), top_k)
+        logprob[scored:stop], top_ids[scored:stop], top_lp[scored:stop] = lp, tid, tlp
+        if keep_hidden:
+            after = states[first + 1 : stop - ctx_start + 1].float().numpy()
+            if hidden is None:
+                hidden = np.zeros((n, after.shape[1]), dtype=np.float32)
+            hidden[scored:stop] = after
+        scored = stop
+        if on_progress:
+            on_progress(scored, n)
+    starts = np.array([o[0] for o in offsets], dtype=np.int64)
+    ends = np.array([o[1] for o in offsets], dtype=np.int64)
+    return TokenScores(
+        np.array(ids, dtype=np.int64), starts, ends, logprob, top_ids, top_lp, hidden
+    )
+
+
+def project_states(lm: LoadedModel, rows, targets, top_k: int):  # type: ignore[no-untyped-def]
+    """Hidden states -> log-probs of the actual next tokens and the top-k alternatives."""
+    import torch
+
+    head = lm.model.get_output_embeddings()
+    softcap = getattr(lm.model.config, "final_logit_softcapping", None)
+    out_lp, out_ids, out_tlp = [], [], []
+    with torch.inference_mode():
+        for begin in range(0, rows.shape[0], LOGIT_CHUNK):
+            logits = head(rows[begin : begin + LOGIT_CHUNK]).float()
+            if softcap:
+                logits = torch.tanh(logits / softcap) * softcap
+            logp = torch.log_softmax(logits, dim=-1)
+            tgt = targets[begin : begin + LOGIT_CHUNK]
+            out_lp.append(logp.gather(1, tgt[:, None])[:, 0])
+            values, indices = logp.topk(top_k, dim=-1)
+            out_ids.append(indices)
+            out_tlp.append(values)
+    if not out_lp:
+        return (np.zeros(0), np.zeros((0, top_k)), np.zeros((0, top_k)))
+    return (
+        torch.cat(out_lp).numpy(),
+        torch.cat(out_ids).numpy(),
+        torch.cat(out_tlp).numpy(),
+    )
+
+
+def score_texts(lm: LoadedModel, texts: Sequence[str], **kwargs: object) -> list[TokenScores]:
+    """Score several independent texts (each read on its own, so results never depend on
+    what else is in the batch)."""
+    return [score_text(lm, text, **kwargs) for text in texts]  # type: ignore[arg-type]

@@ -1,0 +1,41 @@
+"""Scoring a document: token log-probs -> word signals -> sentence judgements (the `Scorer`),
+and the peer signals that compare a translation with other systems' translations."""
+
+from .judge import judge_segment, judge_sentence, risk
+from .peers import (
+    MIN_CANDIDATES,
+    PEER_FEATURES,
+    PeerWord,
+    group_features,
+    peer_feature_names,
+    peer_spans,
+    peer_words,
+    uses_peers,
+)
+from .scorer import Scorer, check_config, join_segments, score_document, sentence_hidden
+from .signals import FEATURES, LN2, Word, anomaly, segment_tokens, sentence_features
+
+__all__ = [
+    "FEATURES",
+    "LN2",
+    "MIN_CANDIDATES",
+    "PEER_FEATURES",
+    "PeerWord",
+    "Scorer",
+    "Word",
+    "check_config",
+    "anomaly",
+    "group_features",
+    "join_segments",
+    "judge_segment",
+    "judge_sentence",
+    "peer_feature_names",
+    "peer_spans",
+    "peer_words",
+    "risk",
+    "score_document",
+    "segment_tokens",
+    "sentence_features",
+    "sentence_hidden",
+    "uses_peers",
+]

@@ -1,0 +1,247 @@
+"""The learned word-level error detector: where in a sentence a human reviewer would mark an
+error, learned from MQM error spans (WMT zh-en train; see benchmarks/spans.py).
+
+Two heads of gradient-boosted trees, P(word inside any error span) and P(word inside a Major
+span), over `word_features.with_neighbours(...)` plus the word's hidden state projected by a
+stored PCA. The artefact (`data/detector.npz`, arrays only, loaded with
+`allow_pickle=False`, + `data/detector.json`: thresholds and provenance) was exported from
+scikit-learn's HistGradientBoostingClassifier; inference here is plain numpy.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..core.result import Span
+from ..core.segment import Segment
+from ..models import TokenScores
+from .signals import Word
+from .word_features import FUNCTION_WORD_BITS, with_neighbours, word_features, word_hidden
+
+HEADS = ("any", "major")
+
+
+@dataclass
+class Trees:
+    """Padded tree ensemble: node arrays are [n_trees, max_nodes]."""
+
+    feature: np.ndarray  # int32 feature index
+    threshold: np.ndarray  # float64: go left when x <= threshold
+    left: np.ndarray  # int32 child indices
+    right: np.ndarray
+    leaf: np.ndarray  # bool
+    value: np.ndarray  # float64 leaf values (raw log-odds contributions)
+    baseline: float
+    depth: int
+
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        """Summed log-odds for each row of x [n, d] (all trees walked together, flat indexing)."""
+        n, (t, m) = x.shape[0], self.feature.shape
+        if n == 0:
+            return np.zeros(0)
+        if not hasattr(self, "_flat"):
+            off = (np.arange(t) * m).astype(np.int64)
+            lf = (self.left.astype(np.int64) + off[:, None]).ravel()
+            rt = (self.right.astype(np.int64) + off[:, None]).ravel()
+            leaf = self.leaf.ravel()
+            idx = np.arange(t * m)
+            self._flat = (
+                self.feature.ravel().astype(np.int64),
+                self.threshold.ravel(),
+                np.where(leaf, idx, lf),
+                np.where(leaf, idx, rt),
+                self.value.ravel(),
+                off,
+                leaf,
+            )
+        feat, thr, lf, rt, val, off, leaf = self._flat
+        d = x.shape[1]
+        xf = np.ascontiguousarray(x, dtype=np.float64).ravel()
+        base = (np.arange(n, dtype=np.int64) * d)[:, None]
+        node = np.broadcast_to(off, (n, t)).copy()
+        for step in range(self.depth):
+            node = np.where(xf[base + feat[node]] <= thr[node], lf[node], rt[node])
+            if step >= 3 and leaf[node].all():
+                break
+        return self.baseline + val[node].sum(1)
+
+
+@dataclass
+class Detector:
+    pca_mean: np.ndarray  # [576]
+    pca_components: np.ndarray  # [k, 576]
+    heads: dict[str, Trees]
+    meta: dict[str, Any]
+
+    @property
+    def threshold_any(self) -> float:
+        return float(self.meta["thresholds"]["any"])
+
+    @property
+    def threshold_major(self) -> float:
+        return float(self.meta["thresholds"]["major"])
+
+    def design(self, word_feats: np.ndarray, hidden: np.ndarray | None) -> np.ndarray:
+        """[n, F] neighbour-expanded features + [n, 576] hidden -> model input."""
+        parts = [word_feats.astype(np.float64)]
+        if self.pca_components.shape[0]:
+            assert hidden is not None
+            parts.append((hidden.astype(np.float64) - self.pca_mean) @ self.pca_components.T)
+        return np.hstack(parts)
+
+    def predict(self, word_feats: np.ndarray, hidden: np.ndarray | None) -> dict[str, np.ndarray]:
+        """P(any error) and P(Major error) for each word of one segment (or many)."""
+        x = self.design(word_feats, hidden)
+        return {h: 1.0 / (1.0 + np.exp(-self.heads[h].raw(x))) for h in HEADS}
+
+
+DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "detector"
+
+
+@lru_cache(maxsize=2)
+def load_detector(path: str | Path = DEFAULT_PATH) -> Detector:
+    """Load `detector.npz` + `detector.json` (no pickle), once per process."""
+    path = Path(path)
+    z = np.load(path.with_suffix(".npz"), allow_pickle=False)
+    meta = json.loads(path.with_suffix(".json").read_text())
+    heads = {}
+    for h in HEADS:
+        heads[h] = Trees(
+            z[f"{h}.feature"],
+            z[f"{h}.threshold"],
+            z[f"{h}.left"],
+            z[f"{h}.right"],
+            z[f"{h}.leaf"],
+            z[f"{h}.value"],
+            float(z[f"{h}.baseline"][0]),
+            int(z[f"{h}.depth"][0]),
+        )
+    return Detector(z["pca_mean"], z["pca_components"], heads, meta)
+
+
+@dataclass
+class SpanOut:
+    start: int
+    end: int
+    severity: str  # "major" | "minor"
+    score: float  # max P(any) over its words
+    p_major: float
+
+
+def spans_from_probs(
+    starts: np.ndarray,
+    ends: np.ndarray,
+    p_any: np.ndarray,
+    p_major: np.ndarray,
+    t_any: float,
+    t_major: float,
+    max_spans: int = 3,
+) -> list[SpanOut]:
+    """Words with P(any) >= t_any or P(major) >= t_major; runs of adjacent such words merge;
+    Major when the span's max P(major) >= t_major; the `max_spans` most likely, best first."""
+    on = (p_any >= t_any) | (p_major >= t_major)
+    spans: list[SpanOut] = []
+    i, n = 0, len(on)
+    while i < n:
+        if not on[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and on[j + 1]:
+            j += 1
+        pa, pm = float(p_any[i : j + 1].max()), float(p_major[i : j + 1].max())
+        sev = "major" if pm >= t_major else "minor"
+        spans.append(SpanOut(int(starts[i]), int(ends[j]), sev, pa, pm))
+        i = j + 1
+    spans.sort(key=lambda s: -max(s.score, s.p_major))
+    return spans[:max_spans]
+
+
+def expected_penalty(p_any: np.ndarray, p_major: np.ndarray) -> float:
+    """Sentence feature: sum over words of 5*P(Major) + 1*P(minor)."""
+    pm = np.minimum(p_major, p_any)
+    return float((5.0 * pm + (p_any - pm)).sum())
+
+
+#: The word surprisal discount the detector's word features were computed with.
+DETECTOR_ALPHA = 0.5
+
+
+def word_probabilities(
+    text: str,
+    tokens: TokenScores,
+    words: list[Word],
+    seg: Segment,
+    source: str | None = None,
+    detector: Detector | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """P(any error) and P(Major error) of each word of one segment. `words` must come from
+    `words_of(..., alpha=DETECTOR_ALPHA)`; `tokens` must hold hidden states."""
+    if not words:
+        return np.zeros(0), np.zeros(0)
+    model = detector or load_detector()
+    feats = with_neighbours(word_features(text, tokens, words, seg.start, seg.end, source))
+    probs = model.predict(feats, word_hidden(tokens, words))
+    return probs["any"], probs["major"]
+
+
+def learned_spans(
+    text: str,
+    words: list[Word],
+    p_any: np.ndarray,
+    p_major: np.ndarray,
+    suggest: Callable[[Word], list[str]] | None = None,
+    detector: Detector | None = None,
+) -> list[Span]:
+    """Spans from word probabilities (at most three, most likely first): adjacent words above
+    the thresholds merge; Major when P(Major) passes its threshold. `words` index `text`."""
+    if not words:
+        return []
+    model = detector or load_detector()
+    starts = np.array([w.start for w in words])
+    ends = np.array([w.end for w in words])
+    found = spans_from_probs(
+        starts, ends, p_any, p_major, model.threshold_any, model.threshold_major
+    )
+    by_start = {w.start: i for i, w in enumerate(words)}
+    out = []
+    for found_span in found:
+        first = by_start[found_span.start]
+        inside = [w for w in words[first:] if w.end <= found_span.end]
+        content = any(w.unigram >= FUNCTION_WORD_BITS for w in inside)
+        probability = max(found_span.score, found_span.p_major)
+        out.append(
+            Span(
+                start=found_span.start,
+                end=found_span.end,
+                text=text[found_span.start : found_span.end],
+                severity=found_span.severity,
+                reason="mistranslation" if content else "fluency",
+                message=f"likely wrong ({probability:.2f}): a reviewer would probably mark this "
+                + ("word choice" if content else "wording"),
+                suggestions=suggest(words[first]) if suggest else [],
+                surprisal=round(max(w.anomaly for w in inside), 3),
+                probability=round(probability, 3),
+            )
+        )
+    return out
+
+
+def detector_spans(
+    text: str,
+    tokens: TokenScores,
+    words: list[Word],
+    seg: Segment,
+    source: str | None = None,
+    suggest: Callable[[Word], list[str]] | None = None,
+) -> list[Span]:
+    """The words of one segment the detector finds likely wrong, as spans."""
+    p_any, p_major = word_probabilities(text, tokens, words, seg, source)
+    return learned_spans(text, words, p_any, p_major, suggest)

@@ -1,0 +1,212 @@
+"""Signals -> one sentence judgement: calibrated score, flag, severity, spans, reasons."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from ..core.config import Config
+from ..core.result import SentenceResult, Span
+from ..core.segment import Segment
+from ..models import TokenScores
+from .signals import Word, unigram_bits
+
+# Words a span may be about: content words that are not names or sentence-initial capitals.
+SPAN_KINDS = ("lower", "initial")
+# A span starts only at a lowercase word: a capitalised sentence-initial word is too often a
+# name ("Andrei", "Mr") to be worth an editor's attention on its own.
+SEED_KINDS = ("lower",)
+FUNCTION_WORD_BITS = 9.0  # unigram surprisal below this: a very common (function) word
+
+
+def risk(features: dict[str, float], config: Config, hidden: np.ndarray | None = None) -> float:
+    """Estimated probability of a Major error: logistic model fitted by `mtqa calibrate`.
+
+    `hidden` is the sentence's mean final hidden state, used when the config has a learned head.
+    """
+    z = config.intercept
+    for name, mean, scale, weight in zip(
+        config.features, config.means, config.scales, config.weights, strict=True
+    ):
+        z += weight * (features.get(name, 0.0) - mean) / (scale or 1.0)
+    if config.hidden_weights:
+        if hidden is None:
+            raise ValueError("this config needs the sentence's hidden state")
+        standard = (hidden - np.asarray(config.hidden_means)) / np.asarray(config.hidden_scales)
+        z += float(standard @ np.asarray(config.hidden_weights))
+    return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+
+
+# Which reason a calibrated feature speaks for when it pushes a sentence towards a flag; length
+# features say how much there is to get wrong, not what is wrong, so they name no reason.
+_LENGTH_FEATURES = frozenset({"n_words", "log_words"})
+_FEATURE_REASONS = {
+    "src_number_mismatch": "number",
+    "src_missing_numbers": "number",
+    "src_untranslated": "untranslated",
+    "src_length_short": "omission",
+}
+_SIGNED_LENGTH = frozenset({"src_length_z", "peer_length_z"})  # short: omission; long: addition
+
+
+def reason_of(name: str, value: float) -> str | None:
+    """The reason one feature stands for (`value`: its raw value), or None."""
+    base = name.removeprefix("rel_")
+    if base in _LENGTH_FEATURES:
+        return None
+    if base in _SIGNED_LENGTH:
+        return "omission" if value < 0 else "addition"
+    if base in _FEATURE_REASONS:
+        return _FEATURE_REASONS[base]
+    if base.startswith(("src_", "peer_")):
+        return "mistranslation"  # the source or the other systems say something else
+    return "fluency"
+
+
+def driving_reason(features: dict[str, float], config: Config) -> str:
+    """The reason whose features add most to the calibrated risk of this sentence."""
+    pushes: dict[str, float] = {}
+    for name, mean, scale, weight in zip(
+        config.features, config.means, config.scales, config.weights, strict=True
+    ):
+        raw = features.get(name, 0.0)
+        push = weight * (raw - mean) / (scale or 1.0)
+        reason = reason_of(name, raw)
+        if reason is not None and push > 0:
+            pushes[reason] = pushes.get(reason, 0.0) + push
+    return max(pushes, key=lambda r: pushes[r]) if pushes else "fluency"
+
+
+def find_spans(
+    text: str,
+    words: list[Word],
+    config: Config,
+    suggest: Callable[[Word], list[str]] | None = None,
+    offset: int = 0,
+) -> list[Span]:
+    """Anomalous words, grown into phrases with anomalous neighbours, with suggestions.
+
+    `text` is what word offsets index (minus `offset`); spans get the same coordinates.
+    """
+    spans: list[Span] = []
+    used: set[int] = set()
+    ranked = sorted(range(len(words)), key=lambda i: -words[i].anomaly)
+    for i in ranked:
+        word = words[i]
+        if word.anomaly < config.anomaly_threshold:
+            break
+        if i in used or word.kind not in SEED_KINDS:
+            continue
+        lo, hi = i, i
+        while lo > 0 and _joins(words[lo - 1], config) and lo - 1 not in used:
+            lo -= 1
+        while hi + 1 < len(words) and _joins(words[hi + 1], config) and hi + 1 not in used:
+            hi += 1
+        used.update(range(lo, hi + 1))
+        start, end = words[lo].start, words[hi].end
+        severity = "major" if word.anomaly >= config.major_anomaly else "minor"
+        content = word.unigram >= FUNCTION_WORD_BITS
+        reason = "mistranslation" if content else "fluency"
+        message = f"“{word.text}” is unexpected here ({word.anomaly:.1f} bits above its usual " + (
+            "rarity): likely wrong word choice" if content else "rarity): reads unlike English"
+        )
+        spans.append(
+            Span(
+                start=start,
+                end=end,
+                text=text[start - offset : end - offset],
+                severity=severity,
+                reason=reason,
+                message=message,
+                suggestions=suggest(word) if suggest else [],
+                surprisal=round(word.anomaly, 3),
+            )
+        )
+    return sorted(spans, key=lambda s: s.start)
+
+
+def _joins(word: Word, config: Config) -> bool:
+    return word.kind in SPAN_KINDS and word.anomaly >= config.phrase_threshold
+
+
+def suggestions(
+    word: Word, scores: TokenScores, decode: Callable[[int], str], limit: int = 5
+) -> list[str]:
+    """The model's likeliest words at the position of the word's first token.
+
+    For a content word, function words ("the", "could") are dropped: the editor wants a
+    replacement of the same kind ("passionate" -> "close"), not a different construction.
+    """
+    content = word.unigram >= FUNCTION_WORD_BITS
+    out: list[str] = []
+    for token_id in scores.top_ids[word.first_token]:
+        candidate = decode(int(token_id)).strip()
+        if (
+            len(candidate) > 1
+            and candidate.replace("-", "").isalpha()
+            and candidate.lower() != word.text.lower()
+            and candidate not in out
+            and (not content or unigram_bits(candidate.lower()) >= FUNCTION_WORD_BITS)
+        ):
+            out.append(candidate)
+    return out[:limit]
+
+
+def judge_sentence(
+    seg: Segment,
+    features: dict[str, float],
+    spans: list[Span],
+    config: Config,
+    threshold: float,
+    hidden: np.ndarray | None = None,
+) -> SentenceResult:
+    """Combine the calibrated risk and the spans into one flag decision with reasons.
+
+    An empty segment (MT produced nothing for a source line) is a Major omission: risk 1.
+    """
+    empty = not seg.text.strip()
+    p = 1.0 if empty else risk(features, config, hidden)
+    rule_major = empty or any(
+        s.severity == "major" and s.reason not in ("fluency", "mistranslation") for s in spans
+    )
+    flagged = p >= threshold or rule_major
+    severity = None
+    if flagged:
+        severity = "major" if (p >= config.major_risk or rule_major) else "minor"
+    if empty:
+        spans, reasons = [], ["omission"]
+    else:
+        found = {s.reason for s in spans}
+        if p >= threshold:  # flagged by the calibrated risk: name what drove it, unless that
+            driver = driving_reason(features, config)  # is fluency and spans already say more
+            if driver != "fluency" or not found:
+                found.add(driver)
+        reasons = sorted(found) if flagged else []
+    return SentenceResult(
+        index=seg.index,
+        start=seg.start,
+        end=seg.end,
+        text=seg.text,
+        paragraph=seg.paragraph,
+        score=round(1.0 - p, 4),
+        flagged=flagged,
+        severity=severity,
+        spans=spans if flagged else [],
+        reasons=reasons,
+        features={k: round(v, 4) for k, v in features.items()},
+    )
+
+
+def judge_segment(
+    target: str,
+    features: dict[str, float],
+    spans: list[Span],
+    config: Config,
+    threshold: float,
+) -> SentenceResult:
+    """`judge_sentence` for one segment judged on its own (offsets relative to `target`): the
+    judgement of annotated rows in calibration and of batch records re-judged with peers."""
+    spans = sorted(spans, key=lambda s: (s.start, s.end))
+    return judge_sentence(Segment(0, 0, len(target), target, 0), features, spans, config, threshold)

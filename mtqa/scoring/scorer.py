@@ -1,0 +1,279 @@
+"""The pipeline: text -> segments -> token log-probs -> signals -> sentence judgements."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..checks import check_quotes, run_checks
+from ..core.config import Config, load_config
+from ..core.errors import ConfigError, InputError
+from ..core.language import english_warnings
+from ..core.result import DocumentResult, SentenceResult, Signature, Span
+from ..core.segment import Segment, paragraphs, split_sentences
+from ..core.text import validate_text
+from ..core.version import __version__
+from ..models import LoadedModel, TokenScores, load_model, score_text
+from ..source import (
+    SOURCE_FEATURES,
+    SourcePair,
+    given_pairs,
+    pair_document,
+    pair_features,
+    source_spans,
+)
+from .detector import DETECTOR_ALPHA, detector_spans
+from .judge import find_spans, judge_sentence, suggestions
+from .peers import PEER_FEATURES, rel_name
+from .signals import FEATURES, LN2, Word, segment_tokens, sentence_features, words_of
+
+
+@dataclass
+class Scorer:
+    """A loaded model plus a config: scores documents, reusable across many calls."""
+
+    lm: LoadedModel
+    config: Config
+    preset: str = "standard"
+    # Optional multilingual LM reading the source (`mtqa.adequacy`): adds "mistranslation"
+    # spans with its preferred word as the suggestion; scores are unchanged (not calibrated).
+    adequacy: LoadedModel | None = None
+
+    @classmethod
+    def load(
+        cls, model: str | None = None, config: str | None = None, preset: str = "standard"
+    ) -> Scorer:
+        cfg = check_config(config, preset)
+        return cls(load_model(model or cfg.model), cfg, preset)
+
+    @property
+    def signature(self) -> Signature:
+        return Signature(
+            version=__version__,
+            model=self.lm.name,
+            model_hash=self.lm.file_hash,
+            config=self.config.name,
+            config_hash=self.config.digest(),
+            preset=self.preset,
+            threshold=self.config.threshold(self.preset),
+            context=f"document/window{self.config.window}" + self._adequacy_tag(),
+        )
+
+    def _adequacy_tag(self) -> str:
+        if self.adequacy is None:
+            return ""
+        return f"+adequacy:{self.adequacy.name}@{self.adequacy.file_hash[:12]}"
+
+    def load_adequacy(self, spec: str | None = None) -> None:
+        """Also read the source with a multilingual LM (default: the embedded Qwen 0.5B)."""
+        from ..source.adequacy import ADEQUACY_MODEL, load_adequacy_model
+
+        self.adequacy = load_adequacy_model(spec or ADEQUACY_MODEL)
+
+    def score(
+        self,
+        text: str,
+        doc_id: str | None = None,
+        segments: list[Segment] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+        source: str | None = None,
+        sources: list[str | None] | None = None,
+        source_lang: str | None = None,
+    ) -> DocumentResult:
+        """Score `text` as running prose; `segments` overrides sentence splitting (batch input).
+
+        With `source` (the original document) sentences are aligned to it; with `sources` (one
+        per segment, batch input) the given pairing is used. Either adds the source-aware checks:
+        numbers, untranslated text, length, omissions and additions.
+        """
+        validate_text(text)
+        segs = segments if segments is not None else split_sentences(text)
+        pairs = self._pair(segs, source, sources, source_lang)
+        cfg = self.config
+        head = bool(cfg.hidden_weights)
+        learned = cfg.span_model == "detector"
+        tokens, all_words = self.analyse(
+            text, segs, keep_hidden=head or learned, on_progress=on_progress
+        )
+        detector_words = words_of(text, tokens, segs, DETECTOR_ALPHA) if learned else None
+        threshold = cfg.threshold(self.preset)
+        decode = _decoder(self.lm)
+        sentences: list[SentenceResult] = []
+        # Quotations often span sentences: balance quotes per paragraph, not per sentence.
+        quote_spans = [
+            span
+            for start, end in paragraphs(text)
+            for span in check_quotes(text[start:end], offset=start)
+        ]
+        src_features = (
+            pair_features(pairs[0], segs, source_lang)
+            if pairs is not None and any(f.startswith("src_") for f in cfg.features)
+            else None
+        )
+        bits = -tokens.logprob / LN2
+        for seg, words in zip(segs, all_words, strict=True):
+            features = sentence_features(words, bits[segment_tokens(tokens, seg)])
+            if src_features is not None:
+                features.update(src_features[seg.index])
+            suggest = lambda w: suggestions(w, tokens, decode)  # noqa: E731
+            if detector_words is not None:
+                source_text = pairs[0][seg.index].source if pairs is not None else None
+                spans = detector_spans(
+                    text, tokens, detector_words[seg.index], seg, source_text, suggest
+                )
+            else:
+                spans = find_spans(text, words, cfg, suggest)
+            if pairs is None:
+                spans += run_checks(seg.text, offset=seg.start, quotes=False)
+            else:
+                spans += pairs[1][seg.index]
+            spans += [q for q in quote_spans if seg.start <= q.start < seg.end]
+            if pairs is not None and self.adequacy is not None:
+                spans += self._adequacy_spans(seg, pairs[0][seg.index].source, source_lang)
+            spans.sort(key=lambda s: (s.start, s.end))
+            hidden = sentence_hidden(tokens, seg) if head else None
+            judged = judge_sentence(seg, features, spans, cfg, threshold, hidden)
+            if pairs is not None:
+                judged.source = pairs[0][seg.index].source
+            sentences.append(judged)
+        return DocumentResult(
+            text=text,
+            sentences=sentences,
+            signature=self.signature,
+            doc_id=doc_id,
+            doc_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            warnings=english_warnings(text),
+        )
+
+    def _adequacy_spans(self, seg: Segment, source: str | None, lang: str | None) -> list[Span]:
+        """Words the adequacy LM finds unlikely given the source sentence(s) of `seg`."""
+        from ..source.adequacy import adequacy_spans, score_pair
+
+        if self.adequacy is None or not source or not source.strip() or not seg.text.strip():
+            return []
+        scores = score_pair(self.adequacy, source, seg.text, lang, reverse=False)
+        return adequacy_spans(seg.text, scores.target, _decoder(self.adequacy), offset=seg.start)
+
+    @staticmethod
+    def _pair(
+        segs: list[Segment],
+        source: str | None,
+        sources: list[str | None] | None,
+        source_lang: str | None,
+    ) -> tuple[list[SourcePair], list[list[Span]]] | None:
+        """Source pairing and the source-aware spans of each segment, or None without a source."""
+        if source is None and sources is None:
+            return None
+        if source is not None:
+            if not source.strip():
+                raise InputError("the source document is empty")
+            pairs, omitted = pair_document(source, segs, source_lang)
+        else:
+            pairs, omitted = given_pairs(sources or [], segs), []
+        return pairs, source_spans(segs, pairs, omitted, source_lang)
+
+    def analyse(
+        self,
+        text: str,
+        segments: list[Segment],
+        keep_hidden: bool = False,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> tuple[TokenScores, list[list[Word]]]:
+        """Token log-probs for the whole text and the words of each segment."""
+        cfg = self.config
+        tokens = score_text(
+            self.lm,
+            text,
+            cfg.window,
+            cfg.overlap,
+            cfg.top_k,
+            keep_hidden=keep_hidden,
+            on_progress=on_progress,
+        )
+        return tokens, words_of(text, tokens, segments, cfg.alpha)
+
+    def score_segments(
+        self,
+        segments: list[str],
+        doc_id: str | None = None,
+        sources: list[str | None] | None = None,
+    ) -> DocumentResult:
+        """Score pre-segmented text (one segment per line of a corpus) as one running document.
+
+        Segments are joined with newlines, so each is read in the context of the ones before it,
+        and each becomes exactly one sentence result (no re-splitting).
+        """
+        segs = join_segments(segments)
+        text = "\n".join(segments)
+        return self.score(text, doc_id=doc_id, segments=segs, sources=sources)
+
+
+def known_features() -> set[str]:
+    """Every feature name a config's combiner may read."""
+    base = set(FEATURES) | set(SOURCE_FEATURES) | set(PEER_FEATURES)
+    return base | {rel_name(name) for name in base}
+
+
+def check_config(config: str | None, preset: str = "standard") -> Config:
+    """Load and check a config without loading a model: schema, preset, features."""
+    cfg = load_config(config)
+    cfg.threshold(preset)  # fail early on an unknown preset
+    check_features(cfg)
+    return cfg
+
+
+def check_features(config: Config) -> None:
+    """Refuse a config whose combiner reads features nothing computes (they would all be 0)."""
+    known = known_features()
+    unknown = [name for name in config.features if name not in known]
+    if unknown:
+        raise ConfigError(
+            f"config {config.name}: features: unknown feature {unknown[0]!r} "
+            f"({len(unknown)} unknown of {len(config.features)})"
+        )
+
+
+def sentence_hidden(tokens: TokenScores, seg: Segment) -> np.ndarray:
+    """Mean final hidden state over the tokens inside a segment (the learned head's input)."""
+    assert tokens.hidden is not None
+    rows = tokens.hidden[segment_tokens(tokens, seg)]
+    if rows.shape[0] == 0:
+        return np.zeros(tokens.hidden.shape[1], dtype=np.float32)
+    return rows.mean(0)
+
+
+def join_segments(segments: list[str]) -> list[Segment]:
+    """Segments laid out one per line: offsets into `"\n".join(segments)`."""
+    out: list[Segment] = []
+    pos = 0
+    for index, segment in enumerate(segments):
+        if "\n" in segment:
+            raise InputError(f"segment {index + 1} contains a newline")
+        out.append(Segment(index, pos, pos + len(segment), segment, index))
+        pos += len(segment) + 1
+    return out
+
+
+def _decoder(lm: LoadedModel) -> Callable[[int], str]:
+    cache: dict[int, str] = {}
+
+    def decode(token_id: int) -> str:
+        if token_id not in cache:
+            cache[token_id] = lm.tokenizer.decode([token_id])
+        return cache[token_id]
+
+    return decode
+
+
+def score_document(
+    text: str,
+    model: str | None = None,
+    config: str | None = None,
+    preset: str = "standard",
+    doc_id: str | None = None,
+) -> DocumentResult:
+    """Score one document with the default (or given) model and config."""
+    return Scorer.load(model, config, preset).score(text, doc_id=doc_id)
