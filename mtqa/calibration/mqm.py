@@ -4,7 +4,6 @@ its file and line in any error) and regrouping rows into the documents they came
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Iterator
 from itertools import groupby
@@ -14,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from ..core.errors import InputError
+from ..core.files import parse_json_object
 
 
 class MqmSpan(BaseModel):
@@ -70,14 +70,7 @@ def load_rows(path: str | Path) -> list[dict[str, Any]]:
     for number, raw in enumerate(data.split(b"\n"), 1):
         if not raw.strip():
             continue
-        try:
-            row = json.loads(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
-        except UnicodeDecodeError:
-            raise InputError(f"{path} line {number}: not UTF-8 text") from None
-        except ValueError as exc:
-            raise InputError(f"{path} line {number}: not valid JSON ({exc})") from None
-        if not isinstance(row, dict):
-            raise InputError(f"{path} line {number}: expected a JSON object per line")
+        row = parse_json_object(raw, f"{path} line {number}")
         try:
             MqmRow.model_validate(row)
         except ValidationError as exc:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ConfigError, ConfigNotFound, InputError
-from .files import atomic_write
+from .files import atomic_write, parse_json_object
 
 PRESETS = ("strict", "standard", "lenient")
 
@@ -143,15 +143,10 @@ def load_config(spec: str | Path | None = None) -> Config:
     if not path.is_file():
         raise ConfigNotFound(f"config not found: {path}")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"config {path} is not UTF-8 text") from None
-    except ValueError as exc:
-        raise ConfigError(f"config {path} is not valid JSON: {exc}") from None
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"config {path}: expected a JSON object, found {type(data).__name__}")
+    data = parse_json_object(raw, f"config {path}", ConfigError)
     try:
         checked = ConfigSchema.model_validate(data)
     except ValidationError as exc:

@@ -10,6 +10,7 @@ mode of the file it replaces.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import stat
 import sys
@@ -19,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .errors import InputError, UsageError
+from .errors import InputError, MtqaError, UsageError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -32,6 +33,23 @@ def cache_dir() -> Path:
         return Path(env)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "mtqa"
+
+
+def parse_json_object(
+    data: bytes | str, where: str, error: type[MtqaError] = InputError
+) -> dict[str, Any]:
+    """A JSON object from a file or a JSONL line, or one line naming `where` and the problem."""
+    try:
+        value = json.loads(data.decode("utf-8-sig") if isinstance(data, bytes) else data)
+    except UnicodeDecodeError:
+        raise error(f"{where}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise error(
+            f"{where}: not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})"
+        ) from None
+    if not isinstance(value, dict):
+        raise error(f"{where}: expected a JSON object, found {type(value).__name__}")
+    return value
 
 
 def read_text(path: str) -> str:

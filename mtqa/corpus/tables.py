@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import InputError
+from ..core.files import parse_json_object
 from .base import DEFAULT_DOC_SIZE, FIELD_ALIASES, NUMBERED_REF, Corpus, Document, read_lines
 from .rows import grouped, resolve_columns
 
@@ -17,13 +17,7 @@ def _jsonl_rows(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
     for number, line in enumerate(read_lines(path), 1):
         if not line.strip():
             continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path} line {number}: not valid JSON ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise InputError(f"{path} line {number}: expected a JSON object")
-        yield number, row
+        yield number, parse_json_object(line, f"{path} line {number}")
 
 
 def _opens_quote(value: str) -> bool:
