@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 
 from common import MQM, SEED, documents, peak_rss_mb, read_jsonl, timed, write_result
 
@@ -84,6 +85,11 @@ def main() -> None:
     seed_tokens = count(seed)
     t_seed, _ = timed(lambda: scorer.score(seed), args.repeat)
     t_seed_base, _ = timed(lambda: baseline_sentences(scorer, seed_sents), args.repeat)
+    # The learned span detector (default since 0.4) against the 0.3.0 surprisal spans.
+    detector_config = scorer.config
+    scorer.config = replace(detector_config, span_model="surprisal")
+    t_seed_surprisal, _ = timed(lambda: scorer.score(seed), args.repeat)
+    scorer.config = detector_config
 
     rows = read_jsonl(MQM / "dev.jsonl", args.rows)
     docs = [[r["target"] for r in group] for _, group in documents(rows)]
@@ -120,6 +126,14 @@ def main() -> None:
         "load_cold_s": round(cold["seconds"], 2),
         "load_cached_median_s": round(cached[len(cached) // 2], 2),
         "seed": throughput(len(seed_sents), seed_tokens, t_seed, t_seed_base),
+        "seed_span_models": {
+            "detector_s": round(t_seed, 3),
+            "surprisal_0.3.0_s": round(t_seed_surprisal, 3),
+            "detector_ms_per_sentence": round(
+                1000 * (t_seed - t_seed_surprisal) / len(seed_sents), 2
+            ),
+            "throughput_share_of_0.3.0": round(t_seed_surprisal / t_seed, 3),
+        },
         "mqm_dev": {
             "documents": len(docs),
             **throughput(len(rows), mqm_tokens, t_mqm, t_mqm_base),

@@ -11,6 +11,7 @@ scikit-learn's HistGradientBoostingClassifier; inference here is plain numpy.
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.errors import ModelError
 from ..core.result import Span
 from ..core.segment import Segment
 from ..models import TokenScores
@@ -107,23 +109,33 @@ DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "detector"
 
 @lru_cache(maxsize=2)
 def load_detector(path: str | Path = DEFAULT_PATH) -> Detector:
-    """Load `detector.npz` + `detector.json` (no pickle), once per process."""
+    """Load `detector.npz` + `detector.json` (no pickle), once per process; a missing or
+    damaged artefact is one `ModelError` line."""
     path = Path(path)
-    z = np.load(path.with_suffix(".npz"), allow_pickle=False)
-    meta = json.loads(path.with_suffix(".json").read_text())
-    heads = {}
-    for h in HEADS:
-        heads[h] = Trees(
-            z[f"{h}.feature"],
-            z[f"{h}.threshold"],
-            z[f"{h}.left"],
-            z[f"{h}.right"],
-            z[f"{h}.leaf"],
-            z[f"{h}.value"],
-            float(z[f"{h}.baseline"][0]),
-            int(z[f"{h}.depth"][0]),
-        )
-    return Detector(z["pca_mean"], z["pca_components"], heads, meta)
+    try:
+        arrays = np.load(path.with_suffix(".npz"), allow_pickle=False)
+        meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        heads = {
+            h: Trees(
+                arrays[f"{h}.feature"],
+                arrays[f"{h}.threshold"],
+                arrays[f"{h}.left"],
+                arrays[f"{h}.right"],
+                arrays[f"{h}.leaf"],
+                arrays[f"{h}.value"],
+                float(arrays[f"{h}.baseline"][0]),
+                int(arrays[f"{h}.depth"][0]),
+            )
+            for h in HEADS
+        }
+        detector = Detector(arrays["pca_mean"], arrays["pca_components"], heads, meta)
+        detector.threshold_any, detector.threshold_major  # noqa: B018 - present and numeric
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        raise ModelError(
+            f"the span detector {path.with_suffix('.npz')} is missing or damaged "
+            f"({type(exc).__name__}): reinstall mtqa"
+        ) from None
+    return detector
 
 
 @dataclass
