@@ -8,7 +8,7 @@ import hashlib
 import pickle
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,6 @@ from ..scoring import (
     PeerWord,
     Scorer,
     Word,
-    anomaly,
     group_features,
     join_segments,
     judge_segment,
@@ -36,7 +35,7 @@ from ..scoring import (
 )
 from ..scoring.detector import DETECTOR_ALPHA, learned_spans, word_probabilities
 from ..scoring.judge import find_spans
-from ..scoring.signals import words_of
+from ..scoring.signals import with_alpha
 from ..source import SOURCE_FEATURES, cached_vectors, mqm_source_features
 from .mqm import item_key, load_rows, mqm_documents, sample_documents
 
@@ -86,7 +85,7 @@ def extract(
         tokens, words = scorer.analyse(text, segments, keep_hidden=True)
         assert tokens.hidden is not None
         bits = -tokens.logprob / LN2
-        learned = words_of(text, tokens, segments, DETECTOR_ALPHA)
+        learned = [with_alpha(w, DETECTOR_ALPHA) for w in words]
         for row, seg, seg_words, det_words in zip(doc_rows, segments, words, learned, strict=True):
             inside = segment_tokens(tokens, seg)
             shifted = [shift_word(w, -seg.start) for w in seg_words]
@@ -116,16 +115,7 @@ def extract(
 
 
 def shift_word(word: Word, delta: int) -> Word:
-    return Word(
-        word.start + delta,
-        word.end + delta,
-        word.text,
-        word.surprisal,
-        word.unigram,
-        word.anomaly,
-        word.kind,
-        word.first_token,
-    )
+    return replace(word, start=word.start + delta, end=word.end + delta)
 
 
 def cached_extract(
@@ -158,19 +148,7 @@ def cached_extract(
 
 def words_at(evidence: Evidence, alpha: float) -> list[Word]:
     """The segment's words with anomaly recomputed for `alpha`."""
-    return [
-        Word(
-            w.start,
-            w.end,
-            w.text,
-            w.surprisal,
-            w.unigram,
-            anomaly(w.surprisal, w.unigram, w.kind, alpha),
-            w.kind,
-            w.first_token,
-        )
-        for w in evidence.words
-    ]
+    return with_alpha(evidence.words, alpha)
 
 
 def features_for(

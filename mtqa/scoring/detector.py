@@ -24,8 +24,8 @@ from ..core.errors import ModelError
 from ..core.result import Span
 from ..core.segment import Segment
 from ..models import TokenScores
-from .signals import Word
-from .word_features import FUNCTION_WORD_BITS, with_neighbours, word_features, word_hidden
+from .signals import FUNCTION_WORD_BITS, Word
+from .word_features import with_neighbours, word_features, word_hidden
 
 HEADS = ("any", "major")
 

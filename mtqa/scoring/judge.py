@@ -11,14 +11,13 @@ from ..core.config import Config
 from ..core.result import SentenceResult, Span
 from ..core.segment import Segment
 from ..models import TokenScores
-from .signals import Word, unigram_bits
+from .signals import FUNCTION_WORD_BITS, Word, unigram_bits
 
 # Words a span may be about: content words that are not names or sentence-initial capitals.
 SPAN_KINDS = ("lower", "initial")
 # A span starts only at a lowercase word: a capitalised sentence-initial word is too often a
 # name ("Andrei", "Mr") to be worth an editor's attention on its own.
 SEED_KINDS = ("lower",)
-FUNCTION_WORD_BITS = 9.0  # unigram surprisal below this: a very common (function) word
 
 
 def risk(features: dict[str, float], config: Config, hidden: np.ndarray | None = None) -> float:

@@ -28,7 +28,7 @@ from ..source import (
 from .detector import DETECTOR_ALPHA, detector_spans
 from .judge import find_spans, judge_sentence, suggestions
 from .peers import PEER_FEATURES, rel_name
-from .signals import FEATURES, LN2, Word, segment_tokens, sentence_features, words_of
+from .signals import FEATURES, LN2, Word, segment_tokens, sentence_features, with_alpha, words_of
 
 
 @dataclass
@@ -98,7 +98,7 @@ class Scorer:
         tokens, all_words = self.analyse(
             text, segs, keep_hidden=head or learned, on_progress=on_progress
         )
-        detector_words = words_of(text, tokens, segs, DETECTOR_ALPHA) if learned else None
+        detector_words = [with_alpha(w, DETECTOR_ALPHA) for w in all_words] if learned else None
         threshold = cfg.threshold(self.preset)
         decode = _decoder(self.lm)
         sentences: list[SentenceResult] = []

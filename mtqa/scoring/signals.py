@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -23,6 +23,7 @@ LN2 = math.log(2)
 WORD = re.compile(r"\w+(?:[’'\-.]\w+)*")
 MIN_FREQ = 1e-8  # floor for unseen words: 26.6 bits
 ANOMALOUS_BITS = 12.0  # a word this anomalous counts towards `share_anomalous`
+FUNCTION_WORD_BITS = 9.0  # unigram surprisal below this: a very common (function) word
 
 #: Feature names, in the order the calibrated model uses them.
 FEATURES = (
@@ -77,21 +78,32 @@ def anomaly(surprisal: float, unigram: float, kind: str, alpha: float) -> float:
     return surprisal - (unigram if kind == "name" else alpha * unigram)
 
 
+class TokensByLastChar:
+    """Which tokens end inside a stretch of text: a word owns the tokens whose last character
+    lies inside it (the one mapping words_of and the detector's word features share)."""
+
+    def __init__(self, scores: TokenScores) -> None:
+        last_char = scores.ends - 1
+        self.order = np.argsort(last_char, kind="stable")
+        self.sorted_last = last_char[self.order]
+
+    def within(self, start: int, end: int) -> np.ndarray:
+        lo = np.searchsorted(self.sorted_last, start, side="left")
+        hi = np.searchsorted(self.sorted_last, end, side="left")
+        return np.asarray(self.order[lo:hi])
+
+
 def words_of(
     text: str, scores: TokenScores, segments: list[Segment], alpha: float
 ) -> list[list[Word]]:
     """Words of each segment with surprisal from the tokens ending inside them."""
-    token_last_char = scores.ends - 1
-    order = np.argsort(token_last_char, kind="stable")
-    sorted_last = token_last_char[order]
+    tokens = TokensByLastChar(scores)
     bits = -scores.logprob / LN2
     result: list[list[Word]] = []
     for seg in segments:
         seg_words: list[Word] = []
         for match in WORD.finditer(text, seg.start, seg.end):
-            lo = np.searchsorted(sorted_last, match.start(), side="left")
-            hi = np.searchsorted(sorted_last, match.end(), side="left")
-            toks = order[lo:hi]
+            toks = tokens.within(match.start(), match.end())
             if toks.size == 0:
                 continue
             surprisal = float(bits[toks].sum())
@@ -112,6 +124,11 @@ def words_of(
             )
         result.append(seg_words)
     return result
+
+
+def with_alpha(words: list[Word], alpha: float) -> list[Word]:
+    """The same words with their anomaly recomputed for another rarity discount `alpha`."""
+    return [replace(w, anomaly=anomaly(w.surprisal, w.unigram, w.kind, alpha)) for w in words]
 
 
 def segment_tokens(scores: TokenScores, seg: Segment) -> slice:

@@ -17,9 +17,8 @@ import re
 import numpy as np
 
 from ..models import TokenScores
-from .signals import LN2, Word
+from .signals import FUNCTION_WORD_BITS, LN2, TokensByLastChar, Word
 
-FUNCTION_WORD_BITS = 9.0
 PUNCT = set(".,;:!?")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -83,14 +82,10 @@ OFFSETS: tuple[int, ...] = (-2, -1, 1, 2)
 def word_tokens(scores: TokenScores, words: list[Word]) -> list[np.ndarray]:
     """Token indices of each word: the tokens whose last character lies inside it (as
     `signals.words_of` assigns them)."""
-    last = scores.ends - 1
-    order = np.argsort(last, kind="stable")
-    sorted_last = last[order]
+    lookup = TokensByLastChar(scores)
     out = []
     for w in words:
-        lo = np.searchsorted(sorted_last, w.start, side="left")
-        hi = np.searchsorted(sorted_last, w.end, side="left")
-        toks = np.sort(order[lo:hi])
+        toks = np.sort(lookup.within(w.start, w.end))
         out.append(toks if toks.size else np.array([w.first_token]))
     return out
 
