@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 
 import click
 from rich.console import Console
@@ -154,9 +155,14 @@ def batch(
         restart=restart,
         peers=peers,
     )
+    # A bar on a terminal; plain lines in a log (as `mtqa score` does); nothing with --quiet.
+    shown = (
+        progress_bar(quiet)
+        if quiet or sys.stderr.isatty()
+        else nullcontext(progress_lines("scoring", "documents"))
+    )
     try:
-        with progress_bar(quiet or not sys.stderr.isatty()) as bar:
-            update = bar if quiet or sys.stderr.isatty() else progress_lines("scoring", "documents")
+        with shown as update:
             result = run_batch(
                 corpus, options, on_progress=update, on_status=lambda m: status(quiet, m)
             )

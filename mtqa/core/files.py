@@ -20,7 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .errors import InputError, MtqaError, UsageError
+from .errors import InputError, MtqaError
+from .outputs import check_file_output
 
 if TYPE_CHECKING:
     import numpy as np
@@ -95,17 +96,8 @@ def _looks_utf16(sample: bytes) -> str | None:
 def decode_text(data: bytes, name: str) -> str:
     """Bytes of a text file -> text with newlines normalised: UTF-8 (with or without a BOM),
     or UTF-16/32 when a byte-order mark says so; anything else is refused in one line."""
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            try:
-                text = data[len(bom) :].decode(encoding)
-            except UnicodeDecodeError as exc:
-                raise InputError(
-                    f"{name} starts with a {encoding.upper()} byte-order mark but is not valid "
-                    f"{encoding.upper()} (bad bytes at offset {exc.start + len(bom)})"
-                ) from None
-            return text.replace("\r\n", "\n").replace("\r", "\n")
-    if b"\x00" in data[:65536]:
+    bom, encoding = next(((b, e) for b, e in _BOMS if data.startswith(b)), (b"", "utf-8-sig"))
+    if not bom and b"\x00" in data[:65536]:
         order = _looks_utf16(data[:4096])
         if order:
             raise InputError(
@@ -114,8 +106,13 @@ def decode_text(data: bytes, name: str) -> str:
             )
         raise InputError(f"{name} looks binary (it contains NUL bytes), not text")
     try:
-        text = data.decode("utf-8-sig")
+        text = data[len(bom) :].decode(encoding)
     except UnicodeDecodeError as exc:
+        if bom:
+            raise InputError(
+                f"{name} starts with a {encoding.upper()} byte-order mark but is not valid "
+                f"{encoding.upper()} (bad bytes at offset {exc.start + len(bom)})"
+            ) from None
         raise InputError(
             f"{name} is not UTF-8 text (bad byte at offset {exc.start}); "
             "convert it with e.g. `iconv -t utf-8`"
@@ -140,8 +137,8 @@ def atomic_stream(path: str | os.PathLike[str], binary: bool = False) -> Iterato
     On an exception nothing is replaced and the temporary file is removed.
     """
     target = Path(os.path.realpath(path))  # a symlink is written through to its target
-    if target.exists() and not target.is_file():
-        raise UsageError(f"{path} is not a regular file: refusing to replace it")
+    if target.exists():
+        check_file_output("output", os.fspath(path))  # only a regular file is replaced
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")

@@ -35,7 +35,6 @@ def check_gguf(path: Path) -> None:
         raise ModelError(
             f"{path} is truncated or damaged, not a readable GGUF file ({reason})"
         ) from None
-    return None
 
 
 def safetensors_problem(path: Path) -> str | None:

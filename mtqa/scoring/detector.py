@@ -14,7 +14,7 @@ import json
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -43,26 +43,30 @@ class Trees:
     baseline: float
     depth: int
 
+    @cached_property
+    def _flat(self) -> tuple[np.ndarray, ...]:
+        """The node arrays flattened over all trees, leaves pointing at themselves."""
+        t, m = self.feature.shape
+        off = (np.arange(t) * m).astype(np.int64)
+        lf = (self.left.astype(np.int64) + off[:, None]).ravel()
+        rt = (self.right.astype(np.int64) + off[:, None]).ravel()
+        leaf = self.leaf.ravel()
+        idx = np.arange(t * m)
+        return (
+            self.feature.ravel().astype(np.int64),
+            self.threshold.ravel(),
+            np.where(leaf, idx, lf),
+            np.where(leaf, idx, rt),
+            self.value.ravel(),
+            off,
+            leaf,
+        )
+
     def raw(self, x: np.ndarray) -> np.ndarray:
         """Summed log-odds for each row of x [n, d] (all trees walked together, flat indexing)."""
-        n, (t, m) = x.shape[0], self.feature.shape
+        n, t = x.shape[0], self.feature.shape[0]
         if n == 0:
             return np.zeros(0)
-        if not hasattr(self, "_flat"):
-            off = (np.arange(t) * m).astype(np.int64)
-            lf = (self.left.astype(np.int64) + off[:, None]).ravel()
-            rt = (self.right.astype(np.int64) + off[:, None]).ravel()
-            leaf = self.leaf.ravel()
-            idx = np.arange(t * m)
-            self._flat = (
-                self.feature.ravel().astype(np.int64),
-                self.threshold.ravel(),
-                np.where(leaf, idx, lf),
-                np.where(leaf, idx, rt),
-                self.value.ravel(),
-                off,
-                leaf,
-            )
         feat, thr, lf, rt, val, off, leaf = self._flat
         d = x.shape[1]
         xf = np.ascontiguousarray(x, dtype=np.float64).ravel()
@@ -174,12 +178,6 @@ def spans_from_probs(
         i = j + 1
     spans.sort(key=lambda s: -max(s.score, s.p_major))
     return spans[:max_spans]
-
-
-def expected_penalty(p_any: np.ndarray, p_major: np.ndarray) -> float:
-    """Sentence feature: sum over words of 5*P(Major) + 1*P(minor)."""
-    pm = np.minimum(p_major, p_any)
-    return float((5.0 * pm + (p_any - pm)).sum())
 
 
 #: The word surprisal discount the detector's word features were computed with.
