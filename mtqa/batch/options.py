@@ -30,6 +30,11 @@ class BatchOptions:
     n_samples: int = 1000
     restart: bool = False
     peers: bool = False  # re-judge each segment against other systems' translations of it
+    engine: str = "local"  # "local" (this machine, --jobs processes) or "ray"
+    address: str | None = None  # Ray cluster address; None starts a local Ray instance
+    actors: int | None = None  # Ray actors (default: the cluster's CPUs / threads)
+    gpus_per_actor: float = 0.0
+    device: str = "auto"  # "auto", "cpu", "cuda" or "cuda:N"
 
 
 @dataclass
@@ -38,6 +43,16 @@ class BatchResult:
     scored: int  # documents scored in this run
     resumed: int  # documents already done by an earlier run
     warnings: list[str] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)  # documents that could not be scored
+
+
+@dataclass
+class Failure:
+    """A document that could not be scored, with why; a re-run of the same command retries it."""
+
+    system: str
+    doc_id: str
+    error: str
 
 
 @dataclass

@@ -34,9 +34,11 @@ from typing import IO, Any
 from ..core.errors import InputError, MtqaError
 from ..core.files import atomic_write
 from ..core.result import DocumentResult
-from ..corpus import Corpus, Document, split_key
-from .options import BatchOptions, BatchResult, Planned, ProgressFn, StatusFn
+from ..corpus import Corpus, Document, document_key, split_key
+from .options import BatchOptions, BatchResult, Failure, Planned, ProgressFn, StatusFn
+from .scoring import available_cores, init_worker, score_document, work
 from .store import (
+    FAILED,
     OUTPUTS,
     RUN,
     SEGMENTS,
@@ -45,68 +47,9 @@ from .store import (
     read_log,
     report_name,
     segment_records,
+    write_failures,
 )
 from .summary import finalize, reusable_summary
-
-# ------------------------------------------------------------------------------- scoring
-
-
-def score_document(scorer: Any, doc: Document) -> DocumentResult:
-    """Score one corpus document; segment ids, sources and references set on each sentence."""
-    try:
-        if doc.text is not None:
-            result: DocumentResult = scorer.score(doc.text, doc_id=doc.doc_id)
-            for sentence in result.sentences:
-                sentence.segment_id = f"{doc.doc_id}:{sentence.index + 1}"
-            return result
-        segments = doc.segments or []
-        sources = [s.source for s in segments]
-        result = scorer.score_segments(
-            [s.target for s in segments],
-            doc_id=doc.doc_id,
-            sources=sources if any(sources) else None,
-        )
-    except InputError as exc:
-        raise InputError(f"{doc.origin}: {exc}") from None
-    if len(result.sentences) != len(segments):
-        raise RuntimeError(
-            f"{doc.origin}: {len(segments)} segments but {len(result.sentences)} results"
-        )
-    for sentence, segment in zip(result.sentences, segments, strict=True):
-        sentence.segment_id = segment.segment_id
-        sentence.source = segment.source
-        sentence.reference = next((r for r in segment.references if r is not None), None)
-    return result
-
-
-_WORKER_SCORER: Any = None
-
-
-def _init_worker(model: str | None, config: str | None, preset: str, threads: int) -> None:
-    """Pool initializer: ignore Ctrl-C (the parent handles it), set threads, load once."""
-    import signal
-
-    import torch
-
-    from ..scoring import Scorer
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    torch.set_num_threads(threads)
-    global _WORKER_SCORER
-    _WORKER_SCORER = Scorer.load(model, config, preset)
-
-
-def _work(task: tuple[int, Document]) -> tuple[int, DocumentResult]:
-    index, doc = task
-    return index, score_document(_WORKER_SCORER, doc)
-
-
-def available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
 
 # -------------------------------------------------------------------------------- the run
 
@@ -219,23 +162,13 @@ def _run_locked(
     progress(done_docs, len(planned), done_chars, total_chars)
 
     scored = 0
+    failures: list[Failure] = []
     if pending:
         runner = _Runner(options, scorer, run_info, out, status)
         try:
             log = ResultsLog(log_path)
             try:
-                buffer: list[tuple[int, Document]] = []
-                for doc in corpus.documents():
-                    if doc.key in blocks:
-                        continue
-                    buffer.append((planned[doc.key].index, doc))
-                    if len(buffer) >= options.buffer_docs:
-                        for doc_chars in runner.run(buffer, log):
-                            scored += 1
-                            done_chars += doc_chars
-                            progress(done_docs + scored, len(planned), done_chars, total_chars)
-                        buffer = []
-                for doc_chars in runner.run(buffer, log):
+                for doc_chars in runner.stream(corpus, blocks, planned, log, failures):
                     scored += 1
                     done_chars += doc_chars
                     progress(done_docs + scored, len(planned), done_chars, total_chars)
@@ -243,20 +176,29 @@ def _run_locked(
                 log.close()
         finally:
             runner.close()
-    reused = None if scored else reusable_summary(out, corpus, options, run_info, len(planned))
+    failed_keys = write_failures(out, failures)
+    scored -= len(failures)
+    if failures:
+        warnings.append(
+            f"{len(failures):,} document(s) could not be scored (see {out / FAILED}); "
+            "re-run the same command to retry them"
+        )
+    reused = None
+    if not (scored or failures):
+        reused = reusable_summary(out, corpus, options, run_info, len(planned))
     if reused is not None:
         status("mtqa: every document was already done; the summaries are up to date")
         summary = reused
     else:
         status("mtqa: writing summaries…")
-        summary = finalize(out, corpus, planned, options, run_info)
+        summary = finalize(out, corpus, planned, options, run_info, failed_keys)
     missing_reports = summary.get("reports", {}).get("without_report", 0)
     if missing_reports:
         warnings.append(
             f"{missing_reports:,} documents have no HTML report: they were scored by an earlier "
             "run without --report-dir (use --restart to score and report everything)"
         )
-    return BatchResult(summary, scored, done_docs, warnings)
+    return BatchResult(summary, scored, done_docs, warnings, failures)
 
 
 class _Runner:
@@ -273,6 +215,7 @@ class _Runner:
         self.options, self.scorer, self.run_info, self.out = options, scorer, run_info, out
         self.status = status
         self.pool: Any = None
+        self.engine: Any = None
 
     def _scored(self, tasks: list[tuple[int, Document]]) -> Iterator[tuple[int, DocumentResult]]:
         jobs = max(1, self.options.jobs)
@@ -301,10 +244,10 @@ class _Runner:
             self.pool = ProcessPoolExecutor(
                 max_workers=jobs,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker,
+                initializer=init_worker,
                 initargs=(self.options.model, self.options.config, self.options.preset, threads),
             )
-        futures = [self.pool.submit(_work, task) for task in tasks]
+        futures = [self.pool.submit(work, task) for task in tasks]
         try:
             for future in as_completed(futures):
                 yield future.result()
@@ -317,22 +260,67 @@ class _Runner:
             for future in futures:
                 future.cancel()
 
-    def run(self, buffer: list[tuple[int, Document]], log: ResultsLog) -> Iterator[int]:
-        """Score `buffer`, append each result to the log; yields each document's characters."""
+    def stream(
+        self,
+        corpus: Corpus,
+        done: dict[str, Any],
+        planned: dict[str, Planned],
+        log: ResultsLog,
+        failures: list[Failure],
+    ) -> Iterator[int]:
+        """Score every document not in `done`; yields each one's characters as it is saved."""
+        if self.options.engine == "ray":
+            from .ray_engine import RayEngine
+
+            self.engine = RayEngine(self.options, self.status)
+            for index, outcome in self.engine.scored(corpus, frozenset(done)):
+                key = document_key(outcome.system, outcome.doc_id)
+                if isinstance(outcome, Failure):
+                    failures.append(outcome)
+                else:
+                    self._save(
+                        index, outcome.system, outcome.doc_id, outcome.records, outcome.result, log
+                    )
+                yield planned[key].chars
+            return
+        buffer: list[tuple[int, Document]] = []
+        for doc in corpus.documents():
+            if doc.key in done:
+                continue
+            buffer.append((planned[doc.key].index, doc))
+            if len(buffer) >= self.options.buffer_docs:
+                yield from self._run_buffer(buffer, log)
+                buffer = []
+        yield from self._run_buffer(buffer, log)
+
+    def _run_buffer(self, buffer: list[tuple[int, Document]], log: ResultsLog) -> Iterator[int]:
+        """Score `buffer` (longest first) and save each result; yields each one's characters."""
         if not buffer:
             return
         by_index = {index: doc for index, doc in buffer}
         ordered = sorted(buffer, key=lambda task: (-task[1].length, task[0]))
         for index, result in self._scored(ordered):
             doc = by_index.pop(index)
-            self._check_signature(result)
-            log.append(segment_records(doc, index, result))
-            if self.options.report_dir is not None:
-                from ..report import write_report
-
-                name = report_name(index, doc.system, doc.doc_id)
-                write_report(result, Path(self.options.report_dir) / name)
+            records = segment_records(doc, index, result)
+            self._save(index, doc.system, doc.doc_id, records, result, log)
             yield doc.length
+
+    def _save(
+        self,
+        index: int,
+        system: str,
+        doc_id: str,
+        records: list[dict[str, Any]],
+        result: DocumentResult,
+        log: ResultsLog,
+    ) -> None:
+        """Append one document's records to the log (and write its report)."""
+        self._check_signature(result)
+        log.append(records)
+        if self.options.report_dir is not None:
+            from ..report import write_report
+
+            write_report(result, Path(self.options.report_dir) / report_name(index, system, doc_id))
 
     def _check_signature(self, result: DocumentResult) -> None:
         text = result.signature.format()
@@ -350,6 +338,9 @@ class _Runner:
 
     def close(self) -> None:
         """Stop the workers now (they may be mid-document after Ctrl-C or an error)."""
+        if self.engine is not None:
+            self.engine.close()
+            self.engine = None
         if self.pool is None:
             return
         processes = list(getattr(self.pool, "_processes", {}).values())

@@ -13,13 +13,14 @@ from ..core.errors import InputError
 from ..core.files import atomic_write
 from ..core.result import DocumentResult, SentenceResult, Signature, Span
 from ..corpus import Corpus, Document, document_key
-from .options import BatchOptions
+from .options import BatchOptions, Failure
 
 SEGMENTS = "segments.jsonl"
 DOCUMENTS = "documents.jsonl"
 SUMMARY = "summary.json"
 RUN = "run.json"
-OUTPUTS = (SEGMENTS, DOCUMENTS, SUMMARY, RUN)
+FAILED = "failed.jsonl"  # documents that could not be scored in the last run (retried on re-run)
+OUTPUTS = (SEGMENTS, DOCUMENTS, SUMMARY, RUN, FAILED)
 FORMAT = "mtqa-batch/2"  # 2: records carry the sentence features
 
 
@@ -207,3 +208,14 @@ def _first_reference(field: str | list[str | None] | None) -> str | None:
     if isinstance(field, list):
         return next((r for r in field if r is not None), None)
     return field
+
+
+def write_failures(out: Path, failures: list[Failure]) -> set[str]:
+    """Record this run's failed documents in ``failed.jsonl`` (removed when none failed)."""
+    path = out / FAILED
+    if not failures:
+        path.unlink(missing_ok=True)
+        return set()
+    rows = [{"system": f.system, "doc": f.doc_id, "error": f.error} for f in failures]
+    atomic_write(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    return {document_key(f.system, f.doc_id) for f in failures}

@@ -14,6 +14,7 @@ from .options import BatchOptions, Planned
 from .peers import judge_peers, restore_base
 from .store import (
     DOCUMENTS,
+    FAILED,
     FORMAT,
     SEGMENTS,
     SUMMARY,
@@ -116,11 +117,16 @@ def finalize(
     planned: dict[str, Planned],
     options: BatchOptions,
     run_info: dict[str, Any],
+    failed: set[str] | None = None,
 ) -> dict[str, Any]:
-    """Rewrite the log in input order; write documents.jsonl, summary.json, the report index."""
+    """Rewrite the log in input order; write documents.jsonl, summary.json, the report index.
+
+    Documents in `failed` (they could not be scored) are left out and counted in the summary.
+    """
     log_path = out / SEGMENTS
     blocks, _, _ = read_log(log_path)
-    missing = [key for key in planned if key not in blocks]
+    failed = failed or set()
+    missing = [key for key in planned if key not in blocks and key not in failed]
     if missing:
         raise RuntimeError(f"{len(missing)} documents have no results after the run")
     order = sorted((planned[key].index, key) for key in blocks if key in planned)
@@ -208,6 +214,8 @@ def finalize(
         "totals": _done(totals),
         "systems": {},
     }
+    if failed:
+        summary["failed"] = {"n_documents": len(failed), "log": str(out / FAILED)}
     metric_inputs: dict[str, tuple[list[str], list[tuple[str | None, ...]]]] = {}
     for name, stats in systems.items():
         entry = _done(stats)

@@ -8,7 +8,7 @@ from contextlib import nullcontext
 import click
 from rich.console import Console
 
-from ..core import EXIT_GATE, UsageError, check_run_paths, configs_dir
+from ..core import EXIT_ERROR, EXIT_GATE, UsageError, check_run_paths, configs_dir
 from .options import progress_lines, quiet_option, scorer_options, status, text_console_options
 
 
@@ -43,6 +43,30 @@ from .options import progress_lines, quiet_option, scorer_options, status, text_
     type=click.IntRange(min=1),
     default=None,
     help="Torch threads per process [default: cores / jobs].",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="local: this machine (--jobs processes); ray: a Ray cluster (pip install 'mtqa[ray]').",
+)
+@click.option(
+    "--address",
+    default=None,
+    help="Ray cluster to use (auto, HOST:PORT or ray://HOST:PORT) [default: start a local one].",
+)
+@click.option(
+    "--actors",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Ray actors, each loading the model once [default: cluster CPUs / threads].",
+)
+@click.option(
+    "--gpus-per-actor",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    help="GPU share each Ray actor asks for (e.g. 0.5: two actors a GPU).",
 )
 @click.option("--report-dir", default=None, help="Also write an HTML report per document.")
 @click.option("--baseline", default=None, help="System the others are compared with.")
@@ -90,6 +114,10 @@ def batch(
     preset: str,
     jobs: int,
     threads: int | None,
+    engine: str,
+    address: str | None,
+    actors: int | None,
+    gpus_per_actor: float,
     report_dir: str | None,
     baseline: str | None,
     bootstrap: int,
@@ -127,6 +155,12 @@ def batch(
         [input, source, *targets, *references, docs],
         folders=[("--output-dir", output_dir), ("--report-dir", report_dir)],
     )
+    if engine != "ray" and (address or actors or gpus_per_actor):
+        raise UsageError("--address, --actors and --gpus-per-actor need --engine ray")
+    if engine == "ray":
+        from ..batch import require_ray
+
+        require_ray()
     check_config(config, preset)  # a bad config fails before any folder is made
     corpus = open_corpus(
         input,
@@ -154,6 +188,10 @@ def batch(
         n_samples=bootstrap,
         restart=restart,
         peers=peers,
+        engine=engine,
+        address=address,
+        actors=actors,
+        gpus_per_actor=gpus_per_actor,
     )
     # A bar on a terminal; plain lines in a log (as `mtqa score` does); nothing with --quiet.
     shown = (
@@ -185,3 +223,5 @@ def batch(
     if failed:
         click.echo(f"mtqa: gate failed: {'; '.join(failed)}", err=True)
         sys.exit(EXIT_GATE)
+    if result.failed:
+        sys.exit(EXIT_ERROR)  # the warning above names failed.jsonl; a re-run retries them

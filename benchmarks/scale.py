@@ -1,0 +1,179 @@
+"""Scale-out: `mtqa batch` locally (--jobs 1, --jobs 2) and on Ray (1 and 2 actors).
+
+Each run is the real CLI in a fresh process (as a user runs it) over the first N segments of
+MQM train.jsonl (target only: the default config), written as a JSONL corpus grouped by
+(system, document). Ray runs start their own local Ray instance (no --address), so their wall
+time includes starting Ray. For each run:
+
+- wall seconds and segments/s end to end (model load and summaries included);
+- steady segments/s: from the first to the last document appended to the results log (what a
+  long job converges to, start-up excluded);
+- peak RSS of the driver (the `mtqa` process) and of each scoring process (--jobs workers or
+  Ray actors), sampled every 0.2 s;
+- Ray's overhead against the local run with equal cores (Ray 1 actor vs --jobs 1 --threads 1,
+  Ray 2 actors vs --jobs 2), as a ratio of steady segments/s.
+
+The scaling model the README's planet-scale section uses is segments/s per core, steady.
+Writes benchmarks/results/scale.json. ``--sizes 500`` for a quick look.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+from common import MQM, read_jsonl, write_result
+
+from mtqa.batch import available_cores
+from mtqa.batch.store import read_log
+
+RUNS: dict[str, list[str]] = {
+    "local_jobs1": ["--jobs", "1", "--threads", "1"],
+    "local_jobs2": ["--jobs", "2", "--threads", "1"],
+    "ray_1actor": ["--engine", "ray", "--actors", "1", "--threads", "1"],
+    "ray_2actors": ["--engine", "ray", "--actors", "2", "--threads", "1"],
+}
+PAIRS = (("ray_1actor", "local_jobs1"), ("ray_2actors", "local_jobs2"))  # equal cores
+SCORING_PROCESS_MARKS = ("ray::MapWorker", "multiprocessing.spawn", "spawn_main")
+
+
+class RssSampler(threading.Thread):
+    """Peak RSS of the driver and of every scoring process, sampled until stopped."""
+
+    def __init__(self, driver: psutil.Process) -> None:
+        super().__init__(daemon=True)
+        self.driver = driver
+        self.peaks: dict[int, float] = {}
+        self.driver_peak = 0.0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            try:
+                self.driver_peak = max(self.driver_peak, self.driver.memory_info().rss / 2**20)
+            except psutil.Error:
+                pass
+            for process in psutil.process_iter(["cmdline", "memory_info"]):
+                cmdline = " ".join(process.info["cmdline"] or [])
+                if (
+                    any(mark in cmdline for mark in SCORING_PROCESS_MARKS)
+                    and process.info["memory_info"]
+                ):
+                    rss = process.info["memory_info"].rss / 2**20
+                    self.peaks[process.pid] = max(self.peaks.get(process.pid, 0.0), rss)
+            time.sleep(0.2)
+
+
+def write_corpus(n: int, folder: Path) -> tuple[Path, int]:
+    """The first `n` MQM train rows that make whole documents, as a target-only JSONL."""
+    rows = read_jsonl(MQM / "train.jsonl", limit=n)
+    path = folder / f"mqm_train_{n}.jsonl"
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            keep = {"system": row["system"], "doc": row["doc"], "target": row["target"]}
+            handle.write(json.dumps(keep, ensure_ascii=False) + "\n")
+    return path, len(rows)
+
+
+def run_one(corpus: Path, segments: int, flags: list[str], out: Path) -> dict[str, Any]:
+    command = [sys.executable, "-m", "mtqa.cli", "batch", str(corpus), "-o", str(out), "-q"]
+    log = out / "segments.jsonl"
+    start = time.perf_counter()
+    proc = subprocess.Popen([*command, *flags], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    sampler = RssSampler(psutil.Process(proc.pid))
+    sampler.start()
+    arrivals: list[tuple[float, int]] = []  # (seconds, documents in the log)
+    while proc.poll() is None:
+        if log.exists():
+            done = len(read_log(log)[0])
+            if not arrivals or arrivals[-1][1] != done:
+                arrivals.append((time.perf_counter() - start, done))
+        time.sleep(0.1)
+    wall = time.perf_counter() - start
+    sampler.done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(flags)}: {proc.stderr.read().decode()[-2000:]}")
+    records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == segments, (len(records), segments)
+    first, last = arrivals[0], arrivals[-1]
+    docs = len({(r["system"], r["doc"]) for r in records})
+    first_doc_segments = segments * first[1] / docs  # about: documents are similar in size
+    steady = (segments - first_doc_segments) / max(1e-9, last[0] - first[0])
+    workers = sorted(sampler.peaks.values(), reverse=True)
+    return {
+        "wall_s": round(wall, 2),
+        "segments_per_s": round(segments / wall, 3),
+        "steady_segments_per_s": round(steady, 3),
+        "first_result_s": round(first[0], 2),
+        "peak_rss_driver_mb": round(sampler.driver_peak, 1),
+        "peak_rss_scoring_processes_mb": [round(rss, 1) for rss in workers],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[500, 2000])
+    parser.add_argument("--runs", nargs="+", choices=list(RUNS), default=list(RUNS))
+    args = parser.parse_args()
+    result: dict[str, Any] = {
+        "machine": {
+            "cpu": platform.processor() or platform.machine(),
+            "cores": available_cores(),
+            "python": platform.python_version(),
+        },
+        "corpus": "MQM train.jsonl, first N rows, target only (config: default)",
+        "sizes": {},
+    }
+    with tempfile.TemporaryDirectory(prefix="mtqa-scale-") as tmp:
+        folder = Path(tmp)
+        for size in args.sizes:
+            corpus, segments = write_corpus(size, folder)
+            runs: dict[str, Any] = {}
+            for name in args.runs:
+                runs[name] = run_one(corpus, segments, RUNS[name], folder / f"{name}-{size}")
+                print(f"{size:>6} segments  {name:<12} {json.dumps(runs[name])}", flush=True)
+            overhead = {}
+            for ray_run, local_run in (
+                ("ray_1actor", "local_jobs1"),
+                ("ray_2actors", "local_jobs2"),
+            ):
+                if ray_run in runs and local_run in runs:
+                    ratio = (
+                        runs[ray_run]["steady_segments_per_s"]
+                        / runs[local_run]["steady_segments_per_s"]
+                    )
+                    overhead[f"{ray_run}/{local_run}"] = round(ratio, 3)
+            result["sizes"][str(size)] = {
+                "segments": segments,
+                "runs": runs,
+                "ray_vs_local": overhead,
+            }
+            print(f"{size:>6} segments  Ray/local steady throughput at equal cores: {overhead}")
+    per_core = [
+        run["steady_segments_per_s"] / cores
+        for size in result["sizes"].values()
+        for name, run in size["runs"].items()
+        for cores in [2 if name in ("local_jobs2", "ray_2actors") else 1]
+    ]
+    if per_core:
+        result["scaling_model"] = {
+            "steady_segments_per_s_per_core_median": round(statistics.median(per_core), 3),
+            "note": "one torch thread per scoring process; cores = processes",
+        }
+        print(f"scaling model: {result['scaling_model']}")
+    print(f"wrote {write_result('scale', result)}")
+
+
+if __name__ == "__main__":
+    main()

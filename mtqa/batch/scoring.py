@@ -1,0 +1,68 @@
+"""Scoring one corpus document, in this process or in a worker: shared by the local runner and
+the Ray actors."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..core.errors import InputError
+from ..core.result import DocumentResult
+from ..corpus import Document
+
+
+def score_document(scorer: Any, doc: Document) -> DocumentResult:
+    """Score one corpus document; segment ids, sources and references set on each sentence."""
+    try:
+        if doc.text is not None:
+            result: DocumentResult = scorer.score(doc.text, doc_id=doc.doc_id)
+            for sentence in result.sentences:
+                sentence.segment_id = f"{doc.doc_id}:{sentence.index + 1}"
+            return result
+        segments = doc.segments or []
+        sources = [s.source for s in segments]
+        result = scorer.score_segments(
+            [s.target for s in segments],
+            doc_id=doc.doc_id,
+            sources=sources if any(sources) else None,
+        )
+    except InputError as exc:
+        raise InputError(f"{doc.origin}: {exc}") from None
+    if len(result.sentences) != len(segments):
+        raise RuntimeError(
+            f"{doc.origin}: {len(segments)} segments but {len(result.sentences)} results"
+        )
+    for sentence, segment in zip(result.sentences, segments, strict=True):
+        sentence.segment_id = segment.segment_id
+        sentence.source = segment.source
+        sentence.reference = next((r for r in segment.references if r is not None), None)
+    return result
+
+
+_WORKER_SCORER: Any = None
+
+
+def init_worker(model: str | None, config: str | None, preset: str, threads: int) -> None:
+    """Pool initializer: ignore Ctrl-C (the parent handles it), set threads, load once."""
+    import signal
+
+    import torch
+
+    from ..scoring import Scorer
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    torch.set_num_threads(threads)
+    global _WORKER_SCORER
+    _WORKER_SCORER = Scorer.load(model, config, preset)
+
+
+def work(task: tuple[int, Document]) -> tuple[int, DocumentResult]:
+    index, doc = task
+    return index, score_document(_WORKER_SCORER, doc)
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
