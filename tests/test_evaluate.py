@@ -54,3 +54,12 @@ def test_thresholds_reach_their_precision_targets() -> None:
     for preset, target in (("strict", 0.6), ("standard", 0.7), ("lenient", 0.8)):
         flagged = risks >= thresholds[preset]
         assert major[flagged].mean() >= target - 0.02
+
+
+def test_pairwise_accuracy_orders_systems_as_humans_do() -> None:
+    from mtqa.calibration.agreement import pairwise_accuracy
+
+    human = {"a": 1.0, "b": 2.0, "c": 3.0, "d": 3.0}  # MQM: lower is better; c and d tie
+    assert pairwise_accuracy({"a": 0.9, "b": 0.8, "c": 0.7, "d": 0.1}, human) == 1.0
+    assert pairwise_accuracy({"a": 0.1, "b": 0.8, "c": 0.7, "d": 0.9}, human) == 0.2
+    assert pairwise_accuracy({"a": 0.5, "b": 0.5, "c": 0.5, "d": 0.5}, human) == 0.0

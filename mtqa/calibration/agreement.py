@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -160,7 +161,62 @@ def evaluate_evidence(config: Config, evidence: list[Evidence]) -> dict[str, Any
                 [[(0, len(evidence[i].target))] for i in rows], gold
             ),
         }
+    systems = system_level(evidence, scores)
+    if systems:
+        result["system"] = systems
     return result
+
+
+_ROW_ID = re.compile(r"^wmt(\d\d)-[a-z]{4}-(.+)-\d+$")  # wmt21-zhen-Facebook-AI-157
+
+
+def pairwise_accuracy(metric: dict[str, float], human: dict[str, float]) -> float:
+    """Share of system pairs a metric orders as humans do (higher metric = lower MQM);
+    pairs humans tie are left out (Kocmi et al. 2021)."""
+    names = sorted(human)
+    agree = total = 0
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            if human[a] == human[b]:
+                continue
+            total += 1
+            agree += (metric[a] - metric[b]) * (human[b] - human[a]) > 0
+    return agree / total if total else float("nan")
+
+
+def system_level(evidence: list[Evidence], scores: list[float]) -> dict[str, Any]:
+    """Per WMT year: pairwise accuracy of per-system mean scores against per-system mean MQM,
+    beside corpus BLEU and chrF where every row of the year has a reference."""
+    from sacrebleu.metrics import BLEU, CHRF
+
+    rows: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for i, e in enumerate(evidence):
+        match = _ROW_ID.match(e.row_id)
+        if match:
+            rows[f"20{match.group(1)}"][match.group(2)].append(i)
+    out: dict[str, Any] = {}
+    for year, by_system in sorted(rows.items()):
+        if len(by_system) < 3:
+            continue
+        human = {s: float(np.mean([evidence[i].mqm for i in ix])) for s, ix in by_system.items()}
+        mtqa = {s: float(np.mean([scores[i] for i in ix])) for s, ix in by_system.items()}
+        year_out: dict[str, Any] = {
+            "systems": len(by_system),
+            "pairs": len(by_system) * (len(by_system) - 1) // 2,
+            "mtqa": round(pairwise_accuracy(mtqa, human), 4),
+        }
+        if all(evidence[i].reference for ix in by_system.values() for i in ix):
+            for name, metric in (("bleu", BLEU()), ("chrf", CHRF())):
+                corpus = {
+                    s: metric.corpus_score(
+                        [evidence[i].target for i in ix],
+                        [[str(evidence[i].reference) for i in ix]],
+                    ).score
+                    for s, ix in by_system.items()
+                }
+                year_out[name] = round(pairwise_accuracy(corpus, human), 4)
+        out[year] = year_out
+    return out
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -191,4 +247,10 @@ def format_table(result: dict[str, Any]) -> str:
         for name, m in block.items():
             label = f"{gold}/{name}"
             print(f"{label:28}{m['precision']:8.3f}{m['recall']:8.3f}{m['f1']:8.3f}")
+    if result.get("system"):
+        print(f"\n{'system-level pairwise acc.':28}{'mtqa':>8}{'BLEU':>8}{'chrF':>8}")
+        for year, m in result["system"].items():
+            label = f"{year} ({m['systems']} systems)"
+            bleu, chrf = m.get("bleu", float("nan")), m.get("chrf", float("nan"))
+            print(f"{label:28}{m['mtqa']:8.3f}{bleu:8.3f}{chrf:8.3f}")
     return "\n".join(lines)
