@@ -142,7 +142,8 @@ class Attention(nn.Module):
         self.head_dim = cfg.head_dim
         self.groups = cfg.num_attention_heads // cfg.num_key_value_heads
         self.scaling = cfg.head_dim**-0.5
-        q_size, kv_size = cfg.num_attention_heads * cfg.head_dim, cfg.num_key_value_heads * cfg.head_dim
+        q_size = cfg.num_attention_heads * cfg.head_dim
+        kv_size = cfg.num_key_value_heads * cfg.head_dim
         self.q_proj = _Linear(cfg.hidden_size, q_size, bias=False)
         self.k_proj = _Linear(cfg.hidden_size, kv_size, bias=False)
         self.v_proj = _Linear(cfg.hidden_size, kv_size, bias=False)
