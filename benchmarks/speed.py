@@ -1,8 +1,10 @@
 """Speed of mtqa scoring against plain sentence-by-sentence transformers fp32.
 
-Prints a table and writes benchmarks/results/speed.json: model load time (cold: GGUF
-conversion; cached), tokens/s and sentences/s on the seed article and on MQM dev targets,
-peak RSS. Run: `.venv/bin/python benchmarks/speed.py [--rows 1000] [--repeat 3]`.
+Prints a table and writes benchmarks/results/speed.json: start-up (`mtqa score` on a 3-line
+file, end to end, and where its time goes), model load time (cold: GGUF conversion; cached),
+tokens/s and sentences/s on the seed article and on MQM dev targets, peak RSS.
+Run: `.venv/bin/python benchmarks/speed.py [--rows 1000] [--repeat 3] [--only startup]`
+(`--only startup` measures start-up alone and updates that section of speed.json).
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import replace
 
-from common import MQM, SEED, documents, peak_rss_mb, read_jsonl, timed, write_result
+from common import MQM, RESULTS, SEED, documents, peak_rss_mb, read_jsonl, timed, write_result
 
 from mtqa import Scorer
 from mtqa.core.segment import split_sentences
@@ -27,6 +30,67 @@ LOAD_SNIPPET = (
     "import json, resource; print(json.dumps({'seconds': time.perf_counter()-t, "
     "'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024}))"
 )
+
+
+# Where a fresh `mtqa score` spends its time, in the order the CLI pays it.
+STARTUP_SNIPPET = """
+import json, sys, time
+t0 = time.perf_counter()
+import torch
+t1 = time.perf_counter()
+import mtqa
+from mtqa.scoring import Scorer
+t2 = time.perf_counter()
+scorer = Scorer.load()
+t3 = time.perf_counter()
+scorer.score(open(sys.argv[1], encoding="utf-8").read())
+t4 = time.perf_counter()
+print(json.dumps({
+    "import_torch_s": t1 - t0, "import_mtqa_s": t2 - t1, "scorer_load_s": t3 - t2,
+    "score_s": t4 - t3, "transformers_imported": "transformers" in sys.modules,
+}))
+"""
+TRANSFORMERS_SNIPPET = (
+    "import time, torch; t = time.perf_counter(); import transformers; "
+    "print(time.perf_counter() - t)"
+)
+
+
+def _fresh(args: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, check=True, env=os.environ
+    )
+
+
+def startup(runs: int) -> dict:
+    """`mtqa score` on a 3-line file in `runs` fresh processes (median), and its breakdown."""
+    lines = [line for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
+    with tempfile.TemporaryDirectory() as tmp:
+        three = os.path.join(tmp, "three.txt")
+        with open(three, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(lines[:3]) + "\n")
+        command = ["-m", "mtqa.cli", "score", three, "-f", "json", "--quiet"]
+        _fresh(command)  # converts the model if needed, warms the page cache
+        ends = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            _fresh(command)
+            ends.append(time.perf_counter() - start)
+        parts = [json.loads(_fresh(["-c", STARTUP_SNIPPET, three]).stdout) for _ in range(runs)]
+    transformers = [float(_fresh(["-c", TRANSFORMERS_SNIPPET]).stdout) for _ in range(runs)]
+    median = lambda key: round(statistics.median(p[key] for p in parts), 2)  # noqa: E731
+    return {
+        "runs": runs,
+        "end_to_end_median_s": round(statistics.median(ends), 2),
+        "end_to_end_s": [round(t, 2) for t in ends],
+        "breakdown_median_s": {
+            key: median(key)
+            for key in ("import_torch_s", "import_mtqa_s", "scorer_load_s", "score_s")
+        },
+        "transformers_on_score_path": any(p["transformers_imported"] for p in parts),
+        # What importing transformers (after torch) would add, for reference.
+        "import_transformers_median_s": round(statistics.median(transformers), 2),
+    }
 
 
 def load_time(cache: str) -> dict[str, float]:
@@ -72,7 +136,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1000, help="MQM dev targets to score")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--startup-runs", type=int, default=5, help="fresh processes to time")
+    parser.add_argument("--only", choices=["startup"], help="measure this section alone")
     args = parser.parse_args()
+
+    start_up = startup(args.startup_runs)
+    if args.only == "startup":
+        path = RESULTS / "speed.json"
+        previous = json.loads(path.read_text()) if path.exists() else {}
+        result = {**previous, "startup": start_up}
+        print(json.dumps(start_up, indent=2))
+        print(f"wrote {write_result('speed', result)}")
+        return
 
     with tempfile.TemporaryDirectory() as cache:
         cold = load_time(cache)
@@ -125,6 +200,7 @@ def main() -> None:
     result = {
         "machine": {"cpus": os.cpu_count(), "torch_threads": __import__("torch").get_num_threads()},
         "model": scorer.signature.model,
+        "startup": start_up,
         "load_cold_s": round(cold["seconds"], 2),
         "load_cached_median_s": round(cached[len(cached) // 2], 2),
         "seed": throughput(len(seed_sents), seed_tokens, t_seed, t_seed_base),

@@ -117,18 +117,30 @@ def _cached_conversion(gguf: Path) -> Path:
 
 @lru_cache(maxsize=2)
 def load_model(spec: str = DEFAULT_MODEL, threads: int | None = None) -> LoadedModel:
-    """Load (once per process) the causal LM named by `spec`, in fp32 eval mode."""
-    quiet_third_party()
+    """Load (once per process) the causal LM named by `spec`, in fp32 eval mode.
+
+    A converted checkpoint of a plain Llama (the embedded default) is read with torch,
+    safetensors and tokenizers alone (`plain_llama_config`): the same numbers as transformers
+    without its 3 s of imports and model building. Anything else goes through transformers.
+    """
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from .llama import PlainTokenizer, load_plain_llama, plain_llama_config
 
     if threads:
         torch.set_num_threads(threads)
     name, location, file_hash = resolve(spec)
+    plain = plain_llama_config(location) if isinstance(location, Path) else None
+    tokenizer: Any
+    model: Any
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(location))
-        model = AutoModelForCausalLM.from_pretrained(str(location), dtype=torch.float32)
-    except OSError as exc:
+        if plain is not None and isinstance(location, Path):
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            tokenizer = PlainTokenizer(location)
+            model = load_plain_llama(location, plain)
+        else:
+            tokenizer, model = _load_transformers(location)
+    except (OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"cannot load model '{spec}': {first}") from exc
     model.eval()
@@ -137,6 +149,17 @@ def load_model(spec: str = DEFAULT_MODEL, threads: int | None = None) -> LoadedM
     start_id = _start_token_id(tokenizer, start)
     max_context = int(getattr(model.config, "max_position_embeddings", 2048) or 2048)
     return LoadedModel(name, file_hash, model, tokenizer, start_id, max_context)
+
+
+def _load_transformers(location: Path | str) -> tuple[Any, Any]:
+    """Tokenizer and fp32 model through transformers' Auto classes (any architecture)."""
+    quiet_third_party()
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(location))
+    model = AutoModelForCausalLM.from_pretrained(str(location), dtype=torch.float32)
+    return tokenizer, model
 
 
 def _start_token_id(tokenizer: Any, preferred: str | None) -> int:

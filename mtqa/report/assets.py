@@ -9,11 +9,13 @@ import json
 import re
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import jinja2
 from markupsafe import Markup
+
+if TYPE_CHECKING:
+    import jinja2
 
 _JSON_ESCAPES = {
     "<": "\\u003c",
@@ -40,6 +42,8 @@ def _inline(code: str, tag: str) -> Markup:
 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
+    import jinja2  # only the HTML report needs it: keep it off `mtqa score`'s start-up
+
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(lambda name: _asset("templates", name)),
         autoescape=True,
