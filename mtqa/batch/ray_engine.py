@@ -91,7 +91,9 @@ def _actor_class(settings: ActorSettings) -> type:
             from ..scoring import Scorer
 
             torch.set_num_threads(settings.threads)
-            self.scorer = Scorer.load(settings.model, settings.config, settings.preset)
+            self.scorer = Scorer.load(
+                settings.model, settings.config, settings.preset, device=settings.device
+            )
 
         def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
             from .scoring import score_document

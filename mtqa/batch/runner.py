@@ -229,7 +229,10 @@ class _Runner:
 
                 self.status("mtqa: loading model…")
                 self.scorer = Scorer.load(
-                    self.options.model, self.options.config, self.options.preset
+                    self.options.model,
+                    self.options.config,
+                    self.options.preset,
+                    device=self.options.device,
                 )
             for index, doc in tasks:
                 yield index, score_document(self.scorer, doc)
@@ -245,7 +248,13 @@ class _Runner:
                 max_workers=jobs,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=init_worker,
-                initargs=(self.options.model, self.options.config, self.options.preset, threads),
+                initargs=(
+                    self.options.model,
+                    self.options.config,
+                    self.options.preset,
+                    threads,
+                    self.options.device,
+                ),
             )
         futures = [self.pool.submit(work, task) for task in tasks]
         try:

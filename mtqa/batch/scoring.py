@@ -42,7 +42,9 @@ def score_document(scorer: Any, doc: Document) -> DocumentResult:
 _WORKER_SCORER: Any = None
 
 
-def init_worker(model: str | None, config: str | None, preset: str, threads: int) -> None:
+def init_worker(
+    model: str | None, config: str | None, preset: str, threads: int, device: str
+) -> None:
     """Pool initializer: ignore Ctrl-C (the parent handles it), set threads, load once."""
     import signal
 
@@ -53,7 +55,7 @@ def init_worker(model: str | None, config: str | None, preset: str, threads: int
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     torch.set_num_threads(threads)
     global _WORKER_SCORER
-    _WORKER_SCORER = Scorer.load(model, config, preset)
+    _WORKER_SCORER = Scorer.load(model, config, preset, device=device)
 
 
 def work(task: tuple[int, Document]) -> tuple[int, DocumentResult]:

@@ -9,7 +9,14 @@ import click
 from rich.console import Console
 
 from ..core import EXIT_ERROR, EXIT_GATE, UsageError, check_run_paths, configs_dir
-from .options import progress_lines, quiet_option, scorer_options, status, text_console_options
+from .options import (
+    device_option,
+    progress_lines,
+    quiet_option,
+    scorer_options,
+    status,
+    text_console_options,
+)
 
 
 @click.command()
@@ -35,6 +42,7 @@ from .options import progress_lines, quiet_option, scorer_options, status, text_
 @click.option("--split", default=None, help="Dataset split.")
 @click.option("--output-dir", "-o", required=True, help="Results folder (re-run to resume).")
 @scorer_options
+@device_option
 @click.option(
     "--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Processes."
 )
@@ -112,6 +120,7 @@ def batch(
     model: str | None,
     config: str | None,
     preset: str,
+    device: str,
     jobs: int,
     threads: int | None,
     engine: str,
@@ -160,7 +169,11 @@ def batch(
     if engine == "ray":
         from ..batch import require_ray
 
-        require_ray()
+        require_ray()  # the device is chosen on each actor (the driver may have no GPU)
+    else:
+        from ..models import resolve_device
+
+        resolve_device(device)  # `cuda` where there is none fails before any folder is made
     check_config(config, preset)  # a bad config fails before any folder is made
     corpus = open_corpus(
         input,
@@ -192,6 +205,7 @@ def batch(
         address=address,
         actors=actors,
         gpus_per_actor=gpus_per_actor,
+        device=device,
     )
     # A bar on a terminal; plain lines in a log (as `mtqa score` does); nothing with --quiet.
     shown = (

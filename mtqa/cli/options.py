@@ -38,6 +38,21 @@ def scorer_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def _device_spec(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from ..models import check_device_spec
+
+    return check_device_spec(value)
+
+
+device_option = click.option(
+    "--device",
+    default="auto",
+    show_default=True,
+    callback=_device_spec,
+    help="Where the model runs: auto (CUDA when usable), cpu, cuda or cuda:N. CPU is fp32; a "
+    "GPU runs bf16 (fp16 where bf16 is unsupported) and says so in the signature.",
+)
+
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress or status on stderr.")
 
 

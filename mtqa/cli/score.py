@@ -21,12 +21,20 @@ from ..core import (
     validate_text,
 )
 from ..report import FORMATS, print_terminal
-from .options import progress, quiet_option, scorer_options, status, text_console_options
+from .options import (
+    device_option,
+    progress,
+    quiet_option,
+    scorer_options,
+    status,
+    text_console_options,
+)
 
 
 @click.command()
 @click.argument("file", type=str)
 @scorer_options
+@device_option
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", *FORMATS]), default="text")
 @click.option("--output", "-o", default=None, help="Write the result here (atomically).")
 @click.option("--report", default=None, help="Also write the HTML editor report here.")
@@ -57,6 +65,7 @@ def score(
     model: str | None,
     config: str | None,
     preset: str,
+    device: str,
     fmt: str,
     output: str | None,
     report: str | None,
@@ -84,7 +93,7 @@ def score(
     status(quiet, "mtqa: loading model…")
     if source is not None and config is None and (configs_dir() / "source.json").is_file():
         config = "source"  # calibrated with the source-aware features
-    scorer = Scorer.load(model, config, preset)
+    scorer = Scorer.load(model, config, preset, device=device)
     if adequacy:
         status(quiet, "mtqa: loading the adequacy model (about 2 s a sentence on a CPU)…")
         scorer.load_adequacy()

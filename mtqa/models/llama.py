@@ -215,8 +215,8 @@ class PlainLlamaModel(nn.Module):
 
     def forward(self, input_ids: torch.Tensor) -> ModelOutput:
         x = self.embed_tokens(input_ids)
-        positions = torch.arange(x.shape[1]).unsqueeze(0)
-        freqs = positions[..., None].float() * self.inv_freq.to(dtype=torch.float)
+        positions = torch.arange(x.shape[1], device=x.device).unsqueeze(0)
+        freqs = positions[..., None].float() * self.inv_freq.to(x.device, dtype=torch.float)
         emb = torch.cat((freqs, freqs), dim=-1)
         cos, sin = (emb.cos() * 1.0).to(x.dtype), (emb.sin() * 1.0).to(x.dtype)
         for layer in self.layers:

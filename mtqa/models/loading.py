@@ -37,6 +37,7 @@ class LoadedModel:
     tokenizer: Any
     start_token_id: int
     max_context: int
+    device: str = "cpu"  # where the model's weights are: inputs go there, outputs come back
 
 
 def _convert_gguf(gguf: Path, target: Path) -> None:
@@ -116,7 +117,9 @@ def _cached_conversion(gguf: Path) -> Path:
 
 
 @lru_cache(maxsize=2)
-def load_model(spec: str = DEFAULT_MODEL, threads: int | None = None) -> LoadedModel:
+def load_model(
+    spec: str = DEFAULT_MODEL, threads: int | None = None, device: str = "cpu"
+) -> LoadedModel:
     """Load (once per process) the causal LM named by `spec`, in fp32 eval mode.
 
     A converted checkpoint of a plain Llama (the embedded default) is read with torch,
@@ -125,7 +128,8 @@ def load_model(spec: str = DEFAULT_MODEL, threads: int | None = None) -> LoadedM
     """
     import torch
 
-    from .llama import PlainTokenizer, load_plain_llama, plain_llama_config
+    from .device import device_dtype
+    from .llama import PlainLlamaForCausalLM, PlainTokenizer, load_plain_llama, plain_llama_config
 
     if threads:
         torch.set_num_threads(threads)
@@ -144,11 +148,15 @@ def load_model(spec: str = DEFAULT_MODEL, threads: int | None = None) -> LoadedM
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"cannot load model '{spec}': {first}") from exc
     model.eval()
+    if device != "cpu":  # fp32 stays the CPU path; a GPU runs bf16 (or fp16)
+        model.to(device=device, dtype=device_dtype(device))
+        if isinstance(model, PlainLlamaForCausalLM):
+            model.model.inv_freq = model.model.inv_freq.to(device)
     entry = REGISTRY.get(spec)
     start = entry.start_token if entry and entry.start_token else None
     start_id = _start_token_id(tokenizer, start)
     max_context = int(getattr(model.config, "max_position_embeddings", 2048) or 2048)
-    return LoadedModel(name, file_hash, model, tokenizer, start_id, max_context)
+    return LoadedModel(name, file_hash, model, tokenizer, start_id, max_context, device)
 
 
 def _load_transformers(location: Path | str) -> tuple[Any, Any]:

@@ -64,15 +64,16 @@ def score_text(
     while scored < n:
         ctx_start = 0 if scored == 0 else max(0, scored + 1 - overlap)
         stop = min(n, ctx_start + window - 1)  # window covers sequence[ctx_start : stop + 1]
-        chunk = torch.tensor([sequence[ctx_start : stop + 1]], dtype=torch.long)
+        chunk = torch.tensor([sequence[ctx_start : stop + 1]], dtype=torch.long, device=lm.device)
         with torch.inference_mode():
             states = lm.model.base_model(input_ids=chunk).last_hidden_state[0]
         first = scored - ctx_start  # row in `states` that predicts ids[scored]
         rows = states[first : stop - ctx_start]
-        lp, tid, tlp = project_states(lm, rows, torch.tensor(ids[scored:stop]), top_k)
+        targets = torch.tensor(ids[scored:stop], device=lm.device)
+        lp, tid, tlp = project_states(lm, rows, targets, top_k)
         logprob[scored:stop], top_ids[scored:stop], top_lp[scored:stop] = lp, tid, tlp
         if keep_hidden:
-            after = states[first + 1 : stop - ctx_start + 1].float().numpy()
+            after = states[first + 1 : stop - ctx_start + 1].float().cpu().numpy()
             if hidden is None:
                 hidden = np.zeros((n, after.shape[1]), dtype=np.float32)
             hidden[scored:stop] = after
@@ -107,9 +108,9 @@ def project_states(lm: LoadedModel, rows, targets, top_k: int):  # type: ignore[
     if not out_lp:
         return (np.zeros(0), np.zeros((0, top_k)), np.zeros((0, top_k)))
     return (
-        torch.cat(out_lp).numpy(),
-        torch.cat(out_ids).numpy(),
-        torch.cat(out_tlp).numpy(),
+        torch.cat(out_lp).cpu().numpy(),
+        torch.cat(out_ids).cpu().numpy(),
+        torch.cat(out_tlp).cpu().numpy(),
     )
 
 

@@ -16,7 +16,7 @@ from ..core.result import DocumentResult, SentenceResult, Signature, Span
 from ..core.segment import Segment, paragraphs, split_sentences
 from ..core.text import validate_text
 from ..core.version import __version__
-from ..models import LoadedModel, TokenScores, load_model, score_text
+from ..models import LoadedModel, TokenScores, load_model, resolve_device, score_text
 from ..source import (
     SOURCE_FEATURES,
     SourcePair,
@@ -44,10 +44,15 @@ class Scorer:
 
     @classmethod
     def load(
-        cls, model: str | None = None, config: str | None = None, preset: str = "standard"
+        cls,
+        model: str | None = None,
+        config: str | None = None,
+        preset: str = "standard",
+        device: str = "auto",
     ) -> Scorer:
+        """`device`: auto (CUDA when usable, else CPU), cpu, cuda or cuda:N."""
         cfg = check_config(config, preset)
-        return cls(load_model(model or cfg.model), cfg, preset)
+        return cls(load_model(model or cfg.model, device=resolve_device(device)), cfg, preset)
 
     @property
     def signature(self) -> Signature:
@@ -59,8 +64,17 @@ class Scorer:
             config_hash=self.config.digest(),
             preset=self.preset,
             threshold=self.config.threshold(self.preset),
-            context=f"document/window{self.config.window}" + self._adequacy_tag(),
+            context=f"document/window{self.config.window}"
+            + self._adequacy_tag()
+            + self._device_tag(),
         )
+
+    def _device_tag(self) -> str:
+        """Scores from a GPU (bf16/fp16) differ from CPU fp32 in the last digits: say so."""
+        if self.lm.device == "cpu":
+            return ""
+        dtype = next(self.lm.model.parameters()).dtype
+        return f"+{self.lm.device}-" + str(dtype).removeprefix("torch.")
 
     def _adequacy_tag(self) -> str:
         if self.adequacy is None:
@@ -71,7 +85,7 @@ class Scorer:
         """Also read the source with a multilingual LM (default: the embedded Qwen 0.5B)."""
         from ..source.adequacy import ADEQUACY_MODEL, load_adequacy_model
 
-        self.adequacy = load_adequacy_model(spec or ADEQUACY_MODEL)
+        self.adequacy = load_adequacy_model(spec or ADEQUACY_MODEL, device=self.lm.device)
 
     def score(
         self,

@@ -104,9 +104,11 @@ class PairScores:
     prior_logprob: np.ndarray | None = None  # target tokens with no source (when `prior`)
 
 
-def load_adequacy_model(spec: str = ADEQUACY_MODEL, threads: int | None = None) -> LoadedModel:
+def load_adequacy_model(
+    spec: str = ADEQUACY_MODEL, threads: int | None = None, device: str = "cpu"
+) -> LoadedModel:
     """Load the adequacy LM once per process (the embedded Qwen checks its SHA-256 first)."""
-    return load_model(spec, threads)
+    return load_model(spec, threads, device)
 
 
 def language_name(lang: str | None, text: str = "") -> str:
@@ -159,11 +161,12 @@ def _score_answer(
         prefix = prefix[len(sequence) - window :]
         sequence = prefix + ids + suffix
     with torch.inference_mode():
-        states = lm.model.base_model(input_ids=torch.tensor([sequence])).last_hidden_state[0]
+        inputs = torch.tensor([sequence], device=lm.device)
+        states = lm.model.base_model(input_ids=inputs).last_hidden_state[0]
     first = len(prefix) - 1  # row predicting ids[0]
     predicted = ids + suffix
     rows = states[first : first + len(predicted)]
-    lp, top_ids, top_lp = project_states(lm, rows, torch.tensor(predicted), top_k)
+    lp, top_ids, top_lp = project_states(lm, rows, torch.tensor(predicted, device=lm.device), top_k)
     n = len(ids)
     tokens = TokenScores(
         ids=np.array(ids, dtype=np.int64),
