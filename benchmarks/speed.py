@@ -2,9 +2,11 @@
 
 Prints a table and writes benchmarks/results/speed.json: start-up (`mtqa score` on a 3-line
 file, end to end, and where its time goes), model load time (cold: GGUF conversion; cached),
-tokens/s and sentences/s on the seed article and on MQM dev targets, peak RSS.
-Run: `.venv/bin/python benchmarks/speed.py [--rows 1000] [--repeat 3] [--only startup]`
-(`--only startup` measures start-up alone and updates that section of speed.json).
+tokens/s and sentences/s on the seed article and on MQM dev targets, the model-only floor (each
+document in one plain forward pass with log-softmax, no mtqa work: mtqa's end-to-end share of
+its throughput, aim >= 0.9), peak RSS.
+Run: `.venv/bin/python benchmarks/speed.py [--rows 1000] [--repeat 3] [--only startup|floor]`
+(`--only` measures that section alone and updates it in speed.json).
 """
 
 from __future__ import annotations
@@ -118,6 +120,53 @@ def baseline_sentences(scorer: Scorer, sentences: list[str]) -> int:
     return tokens
 
 
+def model_floor(scorer: Scorer, texts: list[str]) -> int:
+    """The model-only floor: each document in one plain forward pass (as mtqa reads it: the
+    start token, then the whole text), log-softmax and the log-prob of every actual token; no
+    mtqa work around it. Returns the tokens read."""
+    import torch
+
+    lm = scorer.lm
+    tokens = 0
+    with torch.inference_mode():
+        for text in texts:
+            ids = lm.tokenizer(text, add_special_tokens=False)["input_ids"][: lm.max_context - 1]
+            batch = torch.tensor([[lm.start_token_id, *ids]])
+            states = lm.model.base_model(input_ids=batch).last_hidden_state
+            logits = lm.model.get_output_embeddings()(states)
+            logp = torch.log_softmax(logits.float(), dim=-1)
+            logp[0, :-1].gather(1, batch[0, 1:, None])
+            tokens += len(ids)
+    return tokens
+
+
+def floor_section(rows: int, repeat: int) -> dict[str, float]:
+    """mtqa end to end against the model-only floor, on the seed and on MQM dev documents."""
+    scorer = Scorer.load()
+    seed = SEED.read_text(encoding="utf-8")
+    scorer.score(seed)  # warm-up
+    model_floor(scorer, [seed])
+    t_seed, _ = timed(lambda: scorer.score(seed), repeat)
+    t_seed_floor, _ = timed(lambda: model_floor(scorer, [seed]), repeat)
+    docs = [
+        [r["target"] for r in group] for _, group in documents(read_jsonl(MQM / "dev.jsonl", rows))
+    ]
+    t_mqm, _ = timed(lambda: [scorer.score_segments(d) for d in docs], 1)
+    t_mqm_floor, _ = timed(lambda: model_floor(scorer, ["\n".join(d) for d in docs]), 1)
+    return floor_figures(t_seed, t_seed_floor, t_mqm, t_mqm_floor)
+
+
+def floor_figures(t_seed: float, t_seed_floor: float, t_mqm: float, t_mqm_floor: float) -> dict:
+    return {
+        "seed_mtqa_s": round(t_seed, 3),
+        "seed_floor_s": round(t_seed_floor, 3),
+        "seed_mtqa_share": round(t_seed_floor / t_seed, 3),
+        "mqm_dev_mtqa_s": round(t_mqm, 3),
+        "mqm_dev_floor_s": round(t_mqm_floor, 3),
+        "mqm_dev_mtqa_share": round(t_mqm_floor / t_mqm, 3),
+    }
+
+
 def throughput(sentences: int, tokens: int, seconds: float, baseline_s: float) -> dict:
     """mtqa's rates against the sentence-by-sentence baseline on the same text."""
     return {
@@ -137,9 +186,16 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1000, help="MQM dev targets to score")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--startup-runs", type=int, default=5, help="fresh processes to time")
-    parser.add_argument("--only", choices=["startup"], help="measure this section alone")
+    parser.add_argument("--only", choices=["startup", "floor"], help="measure this section alone")
     args = parser.parse_args()
 
+    if args.only == "floor":
+        floor = floor_section(args.rows, args.repeat)
+        path = RESULTS / "speed.json"
+        previous = json.loads(path.read_text()) if path.exists() else {}
+        print(json.dumps(floor, indent=2))
+        print(f"wrote {write_result('speed', {**previous, 'model_floor': floor})}")
+        return
     start_up = startup(args.startup_runs)
     if args.only == "startup":
         path = RESULTS / "speed.json"
@@ -161,6 +217,7 @@ def main() -> None:
     scorer.score(seed)  # warm-up: the first pass allocates buffers and loads the detector
     t_seed, _ = timed(lambda: scorer.score(seed), args.repeat)
     t_seed_base, _ = timed(lambda: baseline_sentences(scorer, seed_sents), args.repeat)
+    t_seed_floor, _ = timed(lambda: model_floor(scorer, [seed]), args.repeat)
     # The learned span detector (default since 0.4) against the 0.3.0 surprisal spans.
     detector_config = scorer.config
     scorer.config = replace(detector_config, span_model="surprisal")
@@ -173,6 +230,7 @@ def main() -> None:
     mqm_tokens = sum(count(t) for d in docs for t in d)
     t_mqm, _ = timed(lambda: [scorer.score_segments(d) for d in docs], 1)
     t_mqm_base, _ = timed(lambda: baseline_sentences(scorer, [t for d in docs for t in d]), 1)
+    t_mqm_floor, _ = timed(lambda: model_floor(scorer, ["\n".join(d) for d in docs]), 1)
 
     # With the source: the same dev documents, each row paired with its own source.
     start = time.perf_counter()
@@ -216,6 +274,8 @@ def main() -> None:
             "documents": len(docs),
             **throughput(len(rows), mqm_tokens, t_mqm, t_mqm_base),
         },
+        # mtqa end to end as a share of a plain forward pass's throughput (aim: >= 0.9)
+        "model_floor": floor_figures(t_seed, t_seed_floor, t_mqm, t_mqm_floor),
         "mqm_dev_with_source": {
             "encoder_load_s": round(encoder_load, 2),
             "mtqa_s": round(t_src, 2),
