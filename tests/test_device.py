@@ -86,3 +86,36 @@ def test_gpu_scores_agree_with_cpu(scorer: Scorer) -> None:
         for a, b in zip(cpu.sentences, gpu.sentences, strict=True):
             assert abs(a.score - b.score) <= GPU_SCORE_TOLERANCE, (a.text, a.score, b.score)
             assert a.flagged == b.flagged, a.text
+
+
+@pytest.mark.model
+def test_batched_reading_matches_one_pass_a_document(scorer: Scorer) -> None:
+    """The GPU path's padded, length-bucketed batches, run here on the CPU: the same tokens and
+    the same log-probs as one pass a document (up to float reordering), long texts left out."""
+    import numpy as np
+
+    from mtqa.models import score_text, score_texts_batched
+
+    seed = SEED.read_text(encoding="utf-8")
+    docs = [
+        p.read_text(encoding="utf-8") for p in sorted((SEED.parent / "batch" / "docs").iterdir())
+    ]
+    texts = [seed, *docs, "A short one.", seed + "\n" + seed + "\n" + seed]
+    cfg = scorer.config
+    batched = score_texts_batched(
+        scorer.lm, texts, window=1024, top_k=cfg.top_k, keep_hidden=True, token_budget=2048
+    )
+    assert batched[-1] is None  # longer than the window: read with score_text instead
+    for text, got in zip(texts[:-1], batched[:-1], strict=True):
+        assert got is not None
+        want = score_text(scorer.lm, text, 1024, cfg.overlap, cfg.top_k, keep_hidden=True)
+        assert np.array_equal(got.ids, want.ids) and np.array_equal(got.starts, want.starts)
+        assert np.allclose(got.logprob, want.logprob, atol=1e-3)
+        assert np.array_equal(got.top_ids[:, 0], want.top_ids[:, 0])
+        assert got.hidden is not None and want.hidden is not None
+        assert np.allclose(got.hidden, want.hidden, atol=1e-3)
+    one_by_one = [s.score for text in docs for s in scorer.score(text).sentences]
+    scorer.prefetch(docs, token_budget=2048)
+    prefetched = [s.score for text in docs for s in scorer.score(text).sentences]
+    assert not scorer._prefetched  # each read-ahead is used once
+    assert prefetched == pytest.approx(one_by_one, abs=1e-3)

@@ -30,6 +30,7 @@ from ..corpus import Corpus, Document
 from .options import BatchOptions, Failure, StatusFn
 
 RAY_HINT = "--engine ray needs Ray Data: pip install 'mtqa[ray]' (or: pip install 'ray[data]')"
+GPU_BATCH_DOCS = 16  # documents a GPU actor reads in padded batches per call
 DOCS_PER_BLOCK = 1  # a block is the unit actors share out (and that Ray may give up on)
 
 
@@ -96,12 +97,13 @@ def _actor_class(settings: ActorSettings) -> type:
             )
 
         def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
-            from .scoring import score_document
+            from .scoring import prefetch_on_gpu, score_document
             from .store import segment_records
 
             payloads: list[bytes] = []
-            for index, raw in zip(batch["index"], batch["doc"], strict=True):
-                doc: Document = pickle.loads(raw)
+            docs: list[Document] = [pickle.loads(raw) for raw in batch["doc"]]
+            prefetch_on_gpu(self.scorer, docs)
+            for index, doc in zip(batch["index"], docs, strict=True):
                 outcome: Scored | Failure = Failure(doc.system, doc.doc_id, "failed")
                 for _attempt in range(2):  # a document that fails twice is recorded as failed
                     try:
@@ -192,7 +194,7 @@ class RayEngine:
         )
         scored = dataset.map_batches(
             _actor_class(settings),
-            batch_size=1,
+            batch_size=GPU_BATCH_DOCS if self.options.gpus_per_actor else 1,
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=self.actors),
             num_cpus=self.threads,

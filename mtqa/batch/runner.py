@@ -36,7 +36,7 @@ from ..core.files import atomic_write
 from ..core.result import DocumentResult
 from ..corpus import Corpus, Document, document_key, split_key
 from .options import BatchOptions, BatchResult, Failure, Planned, ProgressFn, StatusFn
-from .scoring import available_cores, init_worker, score_document, work
+from .scoring import available_cores, init_worker, prefetch_on_gpu, score_document, work
 from .store import (
     FAILED,
     OUTPUTS,
@@ -234,6 +234,7 @@ class _Runner:
                     self.options.preset,
                     device=self.options.device,
                 )
+            prefetch_on_gpu(self.scorer, [doc for _, doc in tasks])
             for index, doc in tasks:
                 yield index, score_document(self.scorer, doc)
             return

@@ -3,7 +3,7 @@ token log-probabilities read from them."""
 
 from .device import DEVICE_CHOICES, check_device_spec, resolve_device
 from .loading import LoadedModel, load_model, quiet_third_party
-from .logprobs import TokenScores, project_states, score_text, tokenize
+from .logprobs import TokenScores, project_states, score_text, score_texts_batched, tokenize
 from .registry import DEFAULT_MODEL, REGISTRY, file_sha256
 
 __all__ = [
@@ -19,5 +19,6 @@ __all__ = [
     "quiet_third_party",
     "resolve_device",
     "score_text",
+    "score_texts_batched",
     "tokenize",
 ]

@@ -118,3 +118,49 @@ def score_texts(lm: LoadedModel, texts: Sequence[str], **kwargs: object) -> list
     """Score several independent texts (each read on its own, so results never depend on
     what else is in the batch)."""
     return [score_text(lm, text, **kwargs) for text in texts]  # type: ignore[arg-type]
+
+
+def score_texts_batched(
+    lm: LoadedModel,
+    texts: Sequence[str],
+    window: int = 2048,
+    top_k: int = 5,
+    keep_hidden: bool = False,
+    token_budget: int = 16384,
+) -> list[TokenScores | None]:
+    """Score texts that fit one window in length-bucketed batches of at most `token_budget`
+    tokens (padded), for a GPU; None for a text longer than the window (read it with
+    `score_text`). Padding goes on the right, so a causal model's states for the real tokens
+    do not see it; the numbers equal one text a pass up to floating-point reordering."""
+    import torch
+
+    window = max(8, min(window, lm.max_context))
+    encoded = [tokenize(lm, text) for text in texts]
+    out: list[TokenScores | None] = [None] * len(texts)
+    fits = [i for i, (ids, _) in enumerate(encoded) if 0 < len(ids) <= window - 1]
+    fits.sort(key=lambda i: -len(encoded[i][0]))  # longest first: each batch pads little
+    while fits:
+        width = len(encoded[fits[0]][0]) + 1
+        size = max(1, min(len(fits), token_budget // width))
+        batch, fits = fits[:size], fits[size:]
+        rows = [[lm.start_token_id, *encoded[i][0]] for i in batch]
+        padded = [row + [lm.start_token_id] * (width - len(row)) for row in rows]
+        with torch.inference_mode():
+            inputs = torch.tensor(padded, dtype=torch.long, device=lm.device)
+            states = lm.model.base_model(input_ids=inputs).last_hidden_state
+        for row, i in enumerate(batch):
+            ids, offsets = encoded[i]
+            n = len(ids)
+            targets = torch.tensor(ids, device=lm.device)
+            lp, tid, tlp = project_states(lm, states[row, :n], targets, top_k)
+            hidden = states[row, 1 : n + 1].float().cpu().numpy() if keep_hidden else None
+            out[i] = TokenScores(
+                np.array(ids, dtype=np.int64),
+                np.array([o[0] for o in offsets], dtype=np.int64),
+                np.array([o[1] for o in offsets], dtype=np.int64),
+                lp.astype(np.float32),
+                tid.astype(np.int64),
+                tlp.astype(np.float32),
+                hidden,
+            )
+    return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -16,7 +16,14 @@ from ..core.result import DocumentResult, SentenceResult, Signature, Span
 from ..core.segment import Segment, paragraphs, split_sentences
 from ..core.text import validate_text
 from ..core.version import __version__
-from ..models import LoadedModel, TokenScores, load_model, resolve_device, score_text
+from ..models import (
+    LoadedModel,
+    TokenScores,
+    load_model,
+    resolve_device,
+    score_text,
+    score_texts_batched,
+)
 from ..source import (
     SOURCE_FEATURES,
     SourcePair,
@@ -41,6 +48,10 @@ class Scorer:
     # Optional multilingual LM reading the source (`mtqa.adequacy`): adds "mistranslation"
     # spans with its preferred word as the suggestion; scores are unchanged (not calibrated).
     adequacy: LoadedModel | None = None
+    # Token scores read ahead in batches by `prefetch`, used once by `analyse`.
+    _prefetched: dict[tuple[str, bool], TokenScores] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def load(
@@ -198,16 +209,30 @@ class Scorer:
     ) -> tuple[TokenScores, list[list[Word]]]:
         """Token log-probs for the whole text and the words of each segment."""
         cfg = self.config
-        tokens = score_text(
-            self.lm,
-            text,
-            cfg.window,
-            cfg.overlap,
-            cfg.top_k,
-            keep_hidden=keep_hidden,
-            on_progress=on_progress,
-        )
+        tokens = self._prefetched.pop((text, keep_hidden), None)
+        if tokens is None:
+            tokens = score_text(
+                self.lm,
+                text,
+                cfg.window,
+                cfg.overlap,
+                cfg.top_k,
+                keep_hidden=keep_hidden,
+                on_progress=on_progress,
+            )
         return tokens, words_of(text, tokens, segments, cfg.alpha)
+
+    def prefetch(self, texts: list[str], token_budget: int = 16384) -> None:
+        """Read many documents' tokens in padded, length-bucketed batches (worth it on a GPU);
+        `score`/`score_segments` of the same texts then use them instead of a pass each."""
+        cfg = self.config
+        keep_hidden = bool(cfg.hidden_weights) or cfg.span_model == "detector"
+        scored = score_texts_batched(
+            self.lm, texts, cfg.window, cfg.top_k, keep_hidden, token_budget
+        )
+        for text, tokens in zip(texts, scored, strict=True):
+            if tokens is not None:
+                self._prefetched[(text, keep_hidden)] = tokens
 
     def score_segments(
         self,
