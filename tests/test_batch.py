@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from cli_run import mtqa
 
 from mtqa import Scorer
 from mtqa.batch import BatchOptions, run_batch
@@ -41,15 +42,6 @@ def aligned_corpus() -> Any:
 def lines(path: Path) -> list[dict[str, Any]]:
     text = path.read_text(encoding="utf-8")
     return [json.loads(line) for line in text.split("\n") if line]  # not splitlines: U+2028
-
-
-def mtqa(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mtqa.cli", *args],
-        capture_output=True,
-        timeout=600,
-        env=env,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_run import mtqa
 
 DATA = Path(__file__).parent / "data"
 SEED = str(DATA / "seed_article.txt")
-
-
-def mtqa(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mtqa.cli", *args],
-        input=stdin,
-        capture_output=True,
-        timeout=600,
-    )
 
 
 def _one_line_error(proc: subprocess.CompletedProcess, needle: str) -> None:

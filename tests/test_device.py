@@ -3,12 +3,11 @@ agrees with CPU within a stated tolerance (skipped where there is no GPU)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
+from cli_run import mtqa
 
 from mtqa import Scorer
 from mtqa.core.errors import UsageError
@@ -16,12 +15,6 @@ from mtqa.models import check_device_spec, resolve_device
 
 SEED = Path(__file__).parent / "data" / "seed_article.txt"
 GPU_SCORE_TOLERANCE = 0.02  # bf16 vs fp32 on the sentence score (0-1)
-
-
-def mtqa(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mtqa.cli", *args], capture_output=True, timeout=600
-    )
 
 
 def test_device_specs() -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from cli_run import mtqa
 
 from mtqa.batch import BatchOptions, Failure
 from mtqa.batch.ray_engine import ActorSettings, Scored, _actor_class
@@ -34,12 +35,6 @@ MQM = [str(Path(__file__).parent / "data" / "mqm_small.jsonl")]
 OUTPUTS = ("segments.jsonl", "documents.jsonl", "summary.json")
 
 pytestmark = pytest.mark.model
-
-
-def mtqa(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "mtqa.cli", *args], capture_output=True, timeout=600
-    )
 
 
 def start(*args: str) -> subprocess.Popen:

@@ -20,18 +20,17 @@ import os
 import pickle
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from ..core.errors import UsageError
 from ..core.result import DocumentResult
-from ..corpus import Corpus, Document
-from .options import BatchOptions, Failure, StatusFn
+from ..corpus import Corpus, Document, split_key
+from .options import BatchOptions, Failure, Planned, StatusFn
 
 RAY_HINT = "--engine ray needs Ray Data: pip install 'mtqa[ray]' (or: pip install 'ray[data]')"
 GPU_BATCH_DOCS = 16  # documents a GPU actor reads in padded batches per call
-DOCS_PER_BLOCK = 1  # a block is the unit actors share out (and that Ray may give up on)
 
 
 def require_ray() -> None:
@@ -65,21 +64,14 @@ class ActorSettings:
 
 
 def _read_documents(corpus: Corpus, done: frozenset[str]) -> Iterator[Any]:
-    """The read task: the corpus's own reader, numbered like `plan`, done documents skipped."""
+    """The read task: the corpus's own reader, numbered like `plan`, done documents skipped;
+    one block a document (the unit actors share out, and that Ray may give up on)."""
     import pyarrow as pa
 
-    indices: list[int] = []
-    payloads: list[bytes] = []
     for index, doc in enumerate(corpus.documents()):
-        if doc.key in done:
-            continue
-        indices.append(index)
-        payloads.append(pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL))
-        if len(indices) >= DOCS_PER_BLOCK:
-            yield pa.table({"index": indices, "doc": payloads})
-            indices, payloads = [], []
-    if indices:
-        yield pa.table({"index": indices, "doc": payloads})
+        if doc.key not in done:
+            payload = pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL)
+            yield pa.table({"index": [index], "doc": [payload]})
 
 
 def _actor_class(settings: ActorSettings) -> type:
@@ -161,9 +153,10 @@ class RayEngine:
         self.actors = options.actors or max(1, int(cpus // self.threads))
 
     def scored(
-        self, corpus: Corpus, done: frozenset[str]
+        self, corpus: Corpus, done: frozenset[str], planned: dict[str, Planned]
     ) -> Iterator[tuple[int, Scored | Failure]]:
-        """Score every document of `corpus` not in `done`, yielding results as they arrive."""
+        """Score every document of `corpus` not in `done`, yielding results as they arrive;
+        `planned` (every document's input index) names those Ray gave up on."""
         import ray
         import ray.data
 
@@ -182,7 +175,7 @@ class RayEngine:
             self.options.device,
         )
         here = ray.get_runtime_context().get_node_id()
-        source = _CorpusDatasource(corpus, done)
+        source = _corpus_datasource(corpus, done)
         dataset = ray.data.read_datasource(
             source,
             override_num_blocks=1,
@@ -206,10 +199,10 @@ class RayEngine:
             for index, outcome in zip(batch["index"], batch["outcome"], strict=True):
                 seen.add(int(index))
                 yield int(index), pickle.loads(outcome)
-        for index, doc in enumerate(corpus.documents()):
-            if doc.key not in done and index not in seen:
+        for key, plan in planned.items():
+            if key not in done and plan.index not in seen:
                 why = "lost: Ray gave up on it (its worker died on every retry)"
-                yield index, Failure(doc.system, doc.doc_id, why)
+                yield plan.index, Failure(*split_key(key), why)
 
     def close(self) -> None:
         if self.started_here:
@@ -241,30 +234,19 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.close(devnull)
 
 
-def _make_datasource_class() -> type:
+def _corpus_datasource(corpus: Corpus, done: frozenset[str]) -> Any:
+    """The corpus as one unsplittable read (documents are grouped across its rows)."""
     from ray.data.block import BlockMetadata
     from ray.data.datasource import Datasource, ReadTask
 
-    class CorpusDatasource(Datasource):
-        """The corpus as one unsplittable read (documents are grouped across its rows)."""
-
-        def __init__(self, corpus: Corpus, done: frozenset[str]) -> None:
-            super().__init__()
-            self.corpus, self.done = corpus, done
-
+    class CorpusDatasource(Datasource):  # defined here: Ray is an optional import
         def estimate_inmemory_data_size(self) -> int | None:
             return None
 
         def get_read_tasks(
             self, parallelism: int, per_task_row_limit: int | None = None, data_context: Any = None
         ) -> list[Any]:
-            corpus, done = self.corpus, self.done
             metadata = BlockMetadata(num_rows=None, size_bytes=None, exec_stats=None)
             return [ReadTask(lambda: _read_documents(corpus, done), metadata)]
 
-    return CorpusDatasource
-
-
-def _CorpusDatasource(corpus: Corpus, done: frozenset[str]) -> Any:  # noqa: N802
-    cls: Callable[[Corpus, frozenset[str]], Any] = _make_datasource_class()
-    return cls(corpus, done)
+    return CorpusDatasource()

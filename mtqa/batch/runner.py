@@ -283,7 +283,7 @@ class _Runner:
             from .ray_engine import RayEngine
 
             self.engine = RayEngine(self.options, self.status)
-            for index, outcome in self.engine.scored(corpus, frozenset(done)):
+            for index, outcome in self.engine.scored(corpus, frozenset(done), planned):
                 key = document_key(outcome.system, outcome.doc_id)
                 if isinstance(outcome, Failure):
                     failures.append(outcome)

@@ -129,7 +129,7 @@ def load_model(
     import torch
 
     from .device import device_dtype
-    from .llama import PlainLlamaForCausalLM, PlainTokenizer, load_plain_llama, plain_llama_config
+    from .llama import PlainTokenizer, load_plain_llama, plain_llama_config
 
     if threads:
         torch.set_num_threads(threads)
@@ -150,8 +150,6 @@ def load_model(
     model.eval()
     if device != "cpu":  # fp32 stays the CPU path; a GPU runs bf16 (or fp16)
         model.to(device=device, dtype=device_dtype(device))
-        if isinstance(model, PlainLlamaForCausalLM):
-            model.model.inv_freq = model.model.inv_freq.to(device)
     entry = REGISTRY.get(spec)
     start = entry.start_token if entry and entry.start_token else None
     start_id = _start_token_id(tokenizer, start)

@@ -80,6 +80,17 @@ def score_text(
         scored = stop
         if on_progress:
             on_progress(scored, n)
+    return _token_scores(ids, offsets, logprob, top_ids, top_lp, hidden)
+
+
+def _token_scores(
+    ids: list[int],
+    offsets: list[tuple[int, int]],
+    logprob: np.ndarray,
+    top_ids: np.ndarray,
+    top_lp: np.ndarray,
+    hidden: np.ndarray | None,
+) -> TokenScores:
     starts = np.array([o[0] for o in offsets], dtype=np.int64)
     ends = np.array([o[1] for o in offsets], dtype=np.int64)
     return TokenScores(
@@ -154,13 +165,7 @@ def score_texts_batched(
             targets = torch.tensor(ids, device=lm.device)
             lp, tid, tlp = project_states(lm, states[row, :n], targets, top_k)
             hidden = states[row, 1 : n + 1].float().cpu().numpy() if keep_hidden else None
-            out[i] = TokenScores(
-                np.array(ids, dtype=np.int64),
-                np.array([o[0] for o in offsets], dtype=np.int64),
-                np.array([o[1] for o in offsets], dtype=np.int64),
-                lp.astype(np.float32),
-                tid.astype(np.int64),
-                tlp.astype(np.float32),
-                hidden,
+            out[i] = _token_scores(
+                ids, offsets, lp.astype(np.float32), tid.astype(np.int64), tlp, hidden
             )
     return out

@@ -121,7 +121,7 @@ class Scorer:
         head = bool(cfg.hidden_weights)
         learned = cfg.span_model == "detector"
         tokens, all_words = self.analyse(
-            text, segs, keep_hidden=head or learned, on_progress=on_progress
+            text, segs, keep_hidden=self._reads_hidden, on_progress=on_progress
         )
         detector_words = [with_alpha(w, DETECTOR_ALPHA) for w in all_words] if learned else None
         threshold = cfg.threshold(self.preset)
@@ -226,13 +226,16 @@ class Scorer:
         """Read many documents' tokens in padded, length-bucketed batches (worth it on a GPU);
         `score`/`score_segments` of the same texts then use them instead of a pass each."""
         cfg = self.config
-        keep_hidden = bool(cfg.hidden_weights) or cfg.span_model == "detector"
-        scored = score_texts_batched(
-            self.lm, texts, cfg.window, cfg.top_k, keep_hidden, token_budget
-        )
+        keep = self._reads_hidden
+        scored = score_texts_batched(self.lm, texts, cfg.window, cfg.top_k, keep, token_budget)
         for text, tokens in zip(texts, scored, strict=True):
             if tokens is not None:
-                self._prefetched[(text, keep_hidden)] = tokens
+                self._prefetched[(text, keep)] = tokens
+
+    @property
+    def _reads_hidden(self) -> bool:
+        """The hidden states are read when the combiner's head or the detector uses them."""
+        return bool(self.config.hidden_weights) or self.config.span_model == "detector"
 
     def score_segments(
         self,
