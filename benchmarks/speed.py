@@ -5,7 +5,7 @@ file, end to end, and where its time goes), model load time (cold: GGUF conversi
 tokens/s and sentences/s on the seed article and on MQM dev targets, the model-only floor (each
 document in one plain forward pass with log-softmax, no mtqa work: mtqa's end-to-end share of
 its throughput, aim >= 0.9), peak RSS.
-Run: `.venv/bin/python benchmarks/speed.py [--rows 1000] [--repeat 3] [--only startup|floor]`
+Run: `.venv/bin/python benchmarks/speed.py [--rows 1000] [--repeat 3] [--only startup|floor|spans]`
 (`--only` measures that section alone and updates it in speed.json).
 """
 
@@ -181,14 +181,50 @@ def throughput(sentences: int, tokens: int, seconds: float, baseline_s: float) -
     }
 
 
+def span_model_section(scorer: Scorer, seed: str, repeat: int) -> dict[str, float]:
+    """The seed scored with the learned span detector (spans and the combiner's `det_`
+    features) against the 0.3.0 surprisal spans with the 0.3.0-style combiner (no `det_`)."""
+    sentences = len(split_sentences(seed))
+    detector_config = scorer.config
+    scorer.score(seed)  # warm-up: the first pass allocates buffers and loads the detector
+    t_detector, _ = timed(lambda: scorer.score(seed), repeat)
+    plain = [f for f in detector_config.features if not f.startswith("det_")]
+    scorer.config = replace(
+        detector_config,
+        span_model="surprisal",
+        features=plain,
+        means=detector_config.means[: len(plain)],
+        scales=detector_config.scales[: len(plain)],
+        weights=detector_config.weights[: len(plain)],
+    )
+    scorer.score(seed)  # the same warm-up for the other span model
+    t_surprisal, _ = timed(lambda: scorer.score(seed), repeat)
+    scorer.config = detector_config
+    return {
+        "detector_s": round(t_detector, 3),
+        "surprisal_0.3.0_s": round(t_surprisal, 3),
+        "detector_ms_per_sentence": round(1000 * (t_detector - t_surprisal) / sentences, 2),
+        "throughput_share_of_0.3.0": round(t_surprisal / t_detector, 3),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1000, help="MQM dev targets to score")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--startup-runs", type=int, default=5, help="fresh processes to time")
-    parser.add_argument("--only", choices=["startup", "floor"], help="measure this section alone")
+    parser.add_argument(
+        "--only", choices=["startup", "floor", "spans"], help="measure this section alone"
+    )
     args = parser.parse_args()
 
+    if args.only == "spans":
+        path = RESULTS / "speed.json"
+        previous = json.loads(path.read_text()) if path.exists() else {}
+        spans = span_model_section(Scorer.load(), SEED.read_text(encoding="utf-8"), args.repeat)
+        print(json.dumps(spans, indent=2))
+        print(f"wrote {write_result('speed', {**previous, 'seed_span_models': spans})}")
+        return
     if args.only == "floor":
         floor = floor_section(args.rows, args.repeat)
         path = RESULTS / "speed.json"
@@ -218,12 +254,7 @@ def main() -> None:
     t_seed, _ = timed(lambda: scorer.score(seed), args.repeat)
     t_seed_base, _ = timed(lambda: baseline_sentences(scorer, seed_sents), args.repeat)
     t_seed_floor, _ = timed(lambda: model_floor(scorer, [seed]), args.repeat)
-    # The learned span detector (default since 0.4) against the 0.3.0 surprisal spans.
-    detector_config = scorer.config
-    scorer.config = replace(detector_config, span_model="surprisal")
-    scorer.score(seed)  # the same warm-up for the other span model
-    t_seed_surprisal, _ = timed(lambda: scorer.score(seed), args.repeat)
-    scorer.config = detector_config
+    span_models = span_model_section(scorer, seed, args.repeat)
 
     rows = read_jsonl(MQM / "dev.jsonl", args.rows)
     docs = [[r["target"] for r in group] for _, group in documents(rows)]
@@ -262,14 +293,7 @@ def main() -> None:
         "load_cold_s": round(cold["seconds"], 2),
         "load_cached_median_s": round(cached[len(cached) // 2], 2),
         "seed": throughput(len(seed_sents), seed_tokens, t_seed, t_seed_base),
-        "seed_span_models": {
-            "detector_s": round(t_seed, 3),
-            "surprisal_0.3.0_s": round(t_seed_surprisal, 3),
-            "detector_ms_per_sentence": round(
-                1000 * (t_seed - t_seed_surprisal) / len(seed_sents), 2
-            ),
-            "throughput_share_of_0.3.0": round(t_seed_surprisal / t_seed, 3),
-        },
+        "seed_span_models": span_models,
         "mqm_dev": {
             "documents": len(docs),
             **throughput(len(rows), mqm_tokens, t_mqm, t_mqm_base),

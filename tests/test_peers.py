@@ -13,15 +13,17 @@ import pytest
 from mtqa import Scorer
 from mtqa.batch import BatchOptions, run_batch
 from mtqa.batch.peers import peers_config
-from mtqa.core.result import Signature
+from mtqa.core.result import Signature, Span
 from mtqa.corpus import open_corpus
 from mtqa.scoring.peers import (
     PEER_FEATURES,
     group_features,
     peer_feature_names,
+    peer_replacements,
     peer_spans,
     peer_words,
     unsupported,
+    with_peer_suggestions,
 )
 
 DATA = Path(__file__).parent / "data" / "peers"
@@ -63,11 +65,28 @@ def test_unsupported_words_become_mistranslation_spans() -> None:
     assert not unsupported(words[0])
 
 
+def test_peers_agree_on_the_replacement() -> None:
+    target, peers = ATTRITION[3], ATTRITION[:3]
+    at = target.index("loss")
+    assert peer_replacements(target, at, at + 4, peers) == ["attrition"]
+    at = target.index("moons")
+    assert peer_replacements(target, at, at + 5, peers) == ["months"]
+    # One peer alone is a choice, not agreement; the original is never suggested.
+    assert peer_replacements(target, at, at + 5, peers[:1]) == []
+    assert peer_replacements(ATTRITION[0], 0, 7, ATTRITION[1:], 1) == []
+    at = ATTRITION[0].index("last")
+    assert peer_replacements(ATTRITION[0], at, at + 4, ATTRITION[1:], 1) == ["go on", "continue"]
+    spans = [Span(at, at + 4, "last", "minor", "fluency", "", suggestions=["end", "go on"])]
+    moved = with_peer_suggestions(ATTRITION[0], spans, [ATTRITION[1], ATTRITION[1]])
+    assert moved[0].suggestions == ["go on", "end"]  # agreement first, no repeat
+
+
 def test_signature_round_trip(scorer: Scorer) -> None:
     signature = scorer.signature
     parsed = Signature.parse(signature.format())
     assert parsed.format() == signature.format()
-    assert parsed.config == signature.config and parsed.threshold == pytest.approx(0.541, 0.01)
+    standard = scorer.config.threshold("standard")
+    assert parsed.config == signature.config and parsed.threshold == pytest.approx(standard, 0.01)
 
 
 def test_missing_peer_config_is_a_clear_error() -> None:
@@ -104,6 +123,8 @@ def test_batch_with_peers_rejudges_and_undoes(scorer: Scorer, tmp_path: Path) ->
     if outlier["flagged"]:
         texts = {s["text"] for s in outlier["spans"] if s["reason"] == "mistranslation"}
         assert "loss" in texts
+        loss = next(s for s in outlier["spans"] if s["text"] == "loss")
+        assert loss["suggestions"][0] == "attrition"  # what the other systems agree on
     summary = json.loads((out / "summary.json").read_text())
     assert "config:default-peers@" in summary["signature"]
     assert summary["signature"].endswith("+peers")

@@ -16,7 +16,13 @@ import numpy as np
 from ..core.config import Config, load_config
 from ..core.errors import ConfigNotFound, InputError
 from ..core.result import Signature, Span
-from ..scoring import group_features, judge_segment, peer_spans, peer_words
+from ..scoring import (
+    group_features,
+    judge_segment,
+    peer_spans,
+    peer_words,
+    with_peer_suggestions,
+)
 from ..source import distinct_vectors
 
 #: The fields of a record that the peer pass replaces (the old values are kept under "base").
@@ -63,12 +69,14 @@ def judge_item(
     feats = group_features(targets, own, base_names, words, vectors)
     if feats is None:
         return False
-    for record, peer, mine in zip(records, feats, words, strict=True):
+    for index, (record, peer, mine) in enumerate(zip(records, feats, words, strict=True)):
         target = str(record["target"])
         if not target.strip():
             continue  # an empty translation stays a Major omission
         record["base"] = {name: record[name] for name in BASE_FIELDS}
         spans = [Span.from_record(s) for s in record["spans"]] + peer_spans(mine)
+        others = [t for i, t in enumerate(targets) if i != index and t.strip()]
+        spans = with_peer_suggestions(target, spans, others)
         judged = judge_segment(target, {**record["features"], **peer}, spans, config, threshold)
         record["score"] = round(judged.score, 6)
         record["flagged"] = judged.flagged

@@ -33,15 +33,22 @@ from ..scoring import (
     sentence_hidden,
     uses_peers,
 )
-from ..scoring.detector import DETECTOR_ALPHA, learned_spans, word_probabilities
+from ..scoring.detector import (
+    DETECTOR_ALPHA,
+    Detector,
+    detector_features,
+    learned_spans,
+    load_detector,
+)
 from ..scoring.judge import find_spans
 from ..scoring.signals import with_alpha
+from ..scoring.word_features import with_neighbours, word_features, word_hidden
 from ..source import SOURCE_FEATURES, cached_vectors, mqm_source_features
 from .mqm import item_key, load_rows, mqm_documents, sample_documents
 
 #: Part of the evidence cache key: bump when `Evidence` or the classes it holds change shape
 #: or place (the cache is a pickle of them).
-EVIDENCE_FORMAT = "evidence/3"  # 3: the detector's word probabilities
+EVIDENCE_FORMAT = "evidence/4"  # 4: the detector's inputs per word (features, hidden states)
 
 
 @dataclass
@@ -61,10 +68,27 @@ class Evidence:
     source: str | None = None
     extra: dict[str, float] | None = None  # source-aware features, when attached
     peer_words: list[PeerWord] | None = None  # content words and their support among peers
-    # The learned detector's words (alpha 0.5) and their P(any error) / P(Major error).
+    # The learned detector's words (alpha 0.5), its inputs for them (target-only word features,
+    # hidden states as float16, a third of the cache: probabilities agree with `mtqa score`'s to
+    # rounding; a retrained detector is measured without another LM pass), and
+    # their P(any error) / P(Major error) under the detector in use (`attach_probabilities`).
     detector_words: list[Word] = field(default_factory=list)
+    word_feats: np.ndarray | None = None
+    word_hidden: np.ndarray | None = None
     p_any: np.ndarray | None = None
     p_major: np.ndarray | None = None
+
+    def word_labels(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per detector word: inside an annotated Major/Minor span, inside a Major span."""
+        spans = [s for s in self.spans if s["severity"] in ("Major", "Minor")]
+        y_any = np.zeros(len(self.detector_words), np.int8)
+        y_major = np.zeros(len(self.detector_words), np.int8)
+        for i, w in enumerate(self.detector_words):
+            for s in spans:
+                if s["start"] < w.end and w.start < s["end"]:
+                    y_any[i] = 1
+                    y_major[i] |= s["severity"] == "Major"
+        return y_any, y_major
 
 
 def extract(
@@ -90,7 +114,7 @@ def extract(
             inside = segment_tokens(tokens, seg)
             shifted = [shift_word(w, -seg.start) for w in seg_words]
             hidden = sentence_hidden(tokens, seg)
-            p_any, p_major = word_probabilities(text, tokens, det_words, seg, row.get("source"))
+            feats = with_neighbours(word_features(text, tokens, det_words, seg.start, seg.end))
             out.append(
                 Evidence(
                     row_id=str(row["id"]),
@@ -105,8 +129,8 @@ def extract(
                     reference=row.get("reference"),
                     source=row.get("source"),
                     detector_words=[shift_word(w, -seg.start) for w in det_words],
-                    p_any=p_any.astype(np.float32),
-                    p_major=p_major.astype(np.float32),
+                    word_feats=feats,
+                    word_hidden=word_hidden(tokens, det_words).astype(np.float16),
                 )
             )
         if on_doc:
@@ -118,16 +142,8 @@ def shift_word(word: Word, delta: int) -> Word:
     return replace(word, start=word.start + delta, end=word.end + delta)
 
 
-def cached_extract(
-    scorer: Scorer,
-    path: str | Path,
-    context: str = "document",
-    share: float = 1.0,
-    **kwargs: Any,
-) -> list[Evidence]:
-    """`extract`, cached by (data file hash, model hash, window, context, share)."""
-    if not Path(path).is_file():
-        raise InputError(f"annotated data not found: {path}")
+def evidence_cache(scorer: Scorer, path: str | Path, context: str, share: float) -> Path:
+    """Where `cached_extract` keeps the evidence of (data file, model, window, context, share)."""
     data = Path(path).read_bytes()
     key = hashlib.sha256(
         data
@@ -135,15 +151,47 @@ def cached_extract(
         + f"|{scorer.config.window}|{scorer.config.overlap}".encode()
         + (f"|{context}|{share}".encode() if (context, share) != ("document", 1.0) else b"")
     ).hexdigest()[:20]
-    cache = cache_dir() / "evidence" / f"{Path(path).stem}-{key}.pkl"
+    return cache_dir() / "evidence" / f"{Path(path).stem}-{key}.pkl"
+
+
+def cached_extract(
+    scorer: Scorer,
+    path: str | Path,
+    context: str = "document",
+    share: float = 1.0,
+    detector: Detector | None = None,
+    **kwargs: Any,
+) -> list[Evidence]:
+    """`extract`, cached by (data file hash, model hash, window, context, share), with the word
+    probabilities of `detector` (default: the shipped one) attached."""
+    if not Path(path).is_file():
+        raise InputError(f"annotated data not found: {path}")
+    cache = evidence_cache(scorer, path, context, share)
     if cache.exists():
         with cache.open("rb") as handle:
-            loaded: list[Evidence] = pickle.load(handle)
-            return loaded
-    rows = sample_documents(load_rows(path), share)
-    evidence = extract(scorer, rows, context=context, **kwargs)
-    atomic_write(cache, pickle.dumps(evidence))
+            evidence: list[Evidence] = pickle.load(handle)
+    else:
+        rows = sample_documents(load_rows(path), share)
+        evidence = extract(scorer, rows, context=context, **kwargs)
+        atomic_write(cache, pickle.dumps(evidence))
+    attach_probabilities(evidence, detector or load_detector())
     return evidence
+
+
+def attach_probabilities(evidence: list[Evidence], detector: Detector) -> None:
+    """Each row's word P(any error) / P(Major error) under `detector`, in one batched pass."""
+    rows = [e for e in evidence if e.word_feats is not None and len(e.detector_words)]
+    if not rows:
+        return
+    feats = np.concatenate([e.word_feats for e in rows if e.word_feats is not None])
+    hidden = np.concatenate([e.word_hidden for e in rows if e.word_hidden is not None])
+    probs = detector.predict(feats, hidden.astype(np.float32))
+    at = 0
+    for e in rows:
+        n = len(e.detector_words)
+        e.p_any = probs["any"][at : at + n].astype(np.float32)
+        e.p_major = probs["major"][at : at + n].astype(np.float32)
+        at += n
 
 
 def words_at(evidence: Evidence, alpha: float) -> list[Word]:
@@ -157,7 +205,12 @@ def features_for(
     """Sentence features for a given config (alpha and thresholds re-applied)."""
 
     words = words if words is not None else words_at(evidence, config.alpha)
-    return {**sentence_features(words, evidence.token_bits), **(evidence.extra or {})}
+    none = np.zeros(0)
+    detector = detector_features(
+        evidence.p_any if evidence.p_any is not None else none,
+        evidence.p_major if evidence.p_major is not None else none,
+    )
+    return {**sentence_features(words, evidence.token_bits), **detector, **(evidence.extra or {})}
 
 
 def feature_matrix(evidence: list[Evidence], config: Config, names: tuple[str, ...]) -> np.ndarray:

@@ -16,8 +16,10 @@ import numpy as np
 
 from ..core.config import Config
 from ..scoring import FEATURES, Scorer, peer_feature_names, risk
+from ..scoring.detector import DETECTOR_FEATURES
 from ..source import SOURCE_FEATURES
 from .agreement import span_prf
+from .detector_fit import cached_cross_fit
 from .evidence import (
     Evidence,
     attach_peer_features,
@@ -29,7 +31,11 @@ from .evidence import (
     prepare_evidence,
 )
 
-DEFAULT_FEATURES = FEATURES
+DEFAULT_FEATURES = FEATURES + DETECTOR_FEATURES
+
+
+def reads_detector(names: tuple[str, ...] | list[str]) -> bool:
+    return any(name in DETECTOR_FEATURES for name in names)
 
 
 @dataclass
@@ -213,6 +219,9 @@ def calibrate(
     source is given)."""
     log("scoring train split (cached after the first run)…")
     train = cached_extract(scorer, train_path)
+    if reads_detector(names):
+        log("cross-fitting the span detector on train (cached after the first run)…")
+        cached_cross_fit(scorer, train_path, train)
     log("scoring dev split…")
     dev = cached_extract(scorer, dev_path)
     if with_source:
@@ -231,8 +240,11 @@ def calibrate(
     dev_risk = np.array([risk(features_for(e, config), config) for e in dev])
     thresholds = choose_thresholds(dev_risk, np.array([e.major for e in dev]))
     config = replace(config, thresholds=thresholds, major_risk=thresholds["lenient"])
-    span_threshold, span_grid = choose_span_threshold(train, config, seed)
-    log(f"span threshold {span_threshold} bits (train span F1 by threshold: {span_grid})")
+    span_grid: dict[str, float] = {}
+    span_threshold = config.anomaly_threshold
+    if config.span_model != "detector":  # the detector's spans have their own thresholds
+        span_threshold, span_grid = choose_span_threshold(train, config, seed)
+        log(f"span threshold {span_threshold} bits (train span F1 by threshold: {span_grid})")
     return replace(
         config,
         name="source" if with_source else config.name,
@@ -240,7 +252,8 @@ def calibrate(
         phrase_threshold=span_threshold / 2,
         calibration={
             "method": "L2 logistic regression (C=1) of 'has a Major error' on standardised "
-            "features; alpha by 5-fold document-split CV AUROC on train; thresholds on dev "
+            "features (det_: the span detector's, cross-fitted in 5 document folds on train); "
+            "alpha by 5-fold document-split CV AUROC on train; thresholds on dev "
             "as the lowest risk reaching the preset's precision for Major errors",
             "precision_targets": PRECISION_TARGETS,
             "train": {"file": Path(train_path).name, "rows": len(train)},
@@ -267,7 +280,10 @@ def calibrate_peers(
     splits = []
     for label, path in (("train", train_path), ("dev", dev_path)):
         log(f"scoring the {label} split (cached after the first run)…")
-        evidence = prepare_evidence(base, cached_extract(scorer, path), path)
+        evidence = cached_extract(scorer, path)
+        if label == "train" and reads_detector(base.features):
+            cached_cross_fit(scorer, path, evidence)
+        evidence = prepare_evidence(base, evidence, path)
         log(f"comparing each {label} translation with its peers…")
         splits.append(attach_peer_features(evidence, base))
     train, dev = splits

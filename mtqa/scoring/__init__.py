@@ -11,6 +11,7 @@ from .peers import (
     peer_spans,
     peer_words,
     uses_peers,
+    with_peer_suggestions,
 )
 from .scorer import Scorer, check_config, join_segments, score_document, sentence_hidden
 from .signals import FEATURES, LN2, Word, anomaly, segment_tokens, sentence_features
@@ -38,4 +39,5 @@ __all__ = [
     "sentence_features",
     "sentence_hidden",
     "uses_peers",
+    "with_peer_suggestions",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -108,6 +108,20 @@ class Detector:
         return {h: 1.0 / (1.0 + np.exp(-self.heads[h].raw(x))) for h in HEADS}
 
 
+def trees_from(arrays: Mapping[str, np.ndarray], prefix: str = "") -> Trees:
+    """`Trees` from its named node arrays (as `detector.npz` stores each head)."""
+    return Trees(
+        arrays[f"{prefix}feature"],
+        arrays[f"{prefix}threshold"],
+        arrays[f"{prefix}left"],
+        arrays[f"{prefix}right"],
+        arrays[f"{prefix}leaf"],
+        arrays[f"{prefix}value"],
+        float(arrays[f"{prefix}baseline"][0]),
+        int(arrays[f"{prefix}depth"][0]),
+    )
+
+
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "detector"
 
 
@@ -119,19 +133,7 @@ def load_detector(path: str | Path = DEFAULT_PATH) -> Detector:
     try:
         arrays = np.load(path.with_suffix(".npz"), allow_pickle=False)
         meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-        heads = {
-            h: Trees(
-                arrays[f"{h}.feature"],
-                arrays[f"{h}.threshold"],
-                arrays[f"{h}.left"],
-                arrays[f"{h}.right"],
-                arrays[f"{h}.leaf"],
-                arrays[f"{h}.value"],
-                float(arrays[f"{h}.baseline"][0]),
-                int(arrays[f"{h}.depth"][0]),
-            )
-            for h in HEADS
-        }
+        heads = {h: trees_from(arrays, f"{h}.") for h in HEADS}
         detector = Detector(arrays["pca_mean"], arrays["pca_components"], heads, meta)
         detector.threshold_any, detector.threshold_major  # noqa: B018 - present and numeric
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
@@ -183,21 +185,40 @@ def spans_from_probs(
 #: The word surprisal discount the detector's word features were computed with.
 DETECTOR_ALPHA = 0.5
 
+#: Sentence features from the detector's word probabilities, for the calibrated combiner: the
+#: expected MQM penalty (Major 5, Minor 1, as MQM weighs errors) ties the sentence's score to the
+#: words an editor sees highlighted.
+DETECTOR_FEATURES = ("det_penalty", "det_log_penalty", "det_max_any", "det_max_major")
+
+
+def detector_features(p_any: np.ndarray, p_major: np.ndarray) -> dict[str, float]:
+    """Expected penalty and the most likely error of one sentence's words."""
+    if not len(p_any):
+        return dict.fromkeys(DETECTOR_FEATURES, 0.0)
+    minor = np.clip(p_any - p_major, 0.0, None)
+    penalty = float((5.0 * p_major + minor).sum())
+    return {
+        "det_penalty": penalty,
+        "det_log_penalty": float(np.log1p(penalty)),
+        "det_max_any": float(p_any.max()),
+        "det_max_major": float(p_major.max()),
+    }
+
 
 def word_probabilities(
     text: str,
     tokens: TokenScores,
     words: list[Word],
     seg: Segment,
-    source: str | None = None,
     detector: Detector | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """P(any error) and P(Major error) of each word of one segment. `words` must come from
-    `words_of(..., alpha=DETECTOR_ALPHA)`; `tokens` must hold hidden states."""
+    """P(any error) and P(Major error) of each word of one segment, from the target alone (the
+    source speaks through the checks). `words` must come from `words_of(...,
+    alpha=DETECTOR_ALPHA)`; `tokens` must hold hidden states."""
     if not words:
         return np.zeros(0), np.zeros(0)
     model = detector or load_detector()
-    feats = with_neighbours(word_features(text, tokens, words, seg.start, seg.end, source))
+    feats = with_neighbours(word_features(text, tokens, words, seg.start, seg.end))
     probs = model.predict(feats, word_hidden(tokens, words))
     return probs["any"], probs["major"]
 
@@ -242,16 +263,3 @@ def learned_spans(
             )
         )
     return out
-
-
-def detector_spans(
-    text: str,
-    tokens: TokenScores,
-    words: list[Word],
-    seg: Segment,
-    source: str | None = None,
-    suggest: Callable[[Word], list[str]] | None = None,
-) -> list[Span]:
-    """The words of one segment the detector finds likely wrong, as spans."""
-    p_any, p_major = word_probabilities(text, tokens, words, seg, source)
-    return learned_spans(text, words, p_any, p_major, suggest)

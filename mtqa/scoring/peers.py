@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -188,3 +188,69 @@ def peer_spans(words: Sequence[PeerWord], offset: int = 0) -> list[Span]:
 def uses_peers(config: Config) -> bool:
     """Whether a config's combiner reads peer features (a `<base>-peers` config)."""
     return any(f.startswith(("peer_", "rel_")) for f in config.features)
+
+
+#: A replacement is suggested when at least this many other translations write it in the
+#: span's place (chosen on MQM train by `benchmarks/suggestions.py`).
+MIN_AGREEMENT = 2
+MAX_REPLACEMENT_WORDS = 3
+
+
+def _words(text: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+
+
+def peer_replacements(
+    target: str, start: int, end: int, peers: Sequence[str], min_agreement: int = MIN_AGREEMENT
+) -> list[str]:
+    """What the other translations write where this one writes `target[start:end]`, most
+    agreed first: each peer is aligned to the target word by word (difflib on lower-cased
+    words); where the span's words fall in a replaced block, the peer's words in their place
+    (1-3 words; positional inside a longer block of equal length) are its candidate. The
+    original words and candidates fewer than `min_agreement` peers share are dropped."""
+    from difflib import SequenceMatcher
+
+    mine = _words(target)
+    inside = [i for i, (a, b, _) in enumerate(mine) if a < end and start < b]
+    if not inside:
+        return []
+    lo, hi = inside[0], inside[-1]
+    original = " ".join(w for _, _, w in mine[lo : hi + 1]).lower()
+    counts: dict[str, int] = {}
+    spelled: dict[str, str] = {}
+    for peer in peers:
+        theirs = [w for _, _, w in _words(peer)]
+        matcher = SequenceMatcher(
+            a=[w.lower() for _, _, w in mine], b=[w.lower() for w in theirs], autojunk=False
+        )
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if not (i1 <= lo and hi < i2):
+                continue
+            if tag != "replace":
+                break
+            if (i1, i2) == (lo, hi + 1):
+                words = theirs[j1:j2]
+            elif i2 - i1 == j2 - j1:
+                words = theirs[j1 + lo - i1 : j1 + hi - i1 + 1]
+            else:
+                break
+            phrase = " ".join(words)
+            key = phrase.lower()
+            if 1 <= len(words) <= MAX_REPLACEMENT_WORDS and key != original:
+                counts[key] = counts.get(key, 0) + 1
+                spelled.setdefault(key, phrase)
+            break
+    ranked = sorted(counts, key=lambda k: (-counts[k], list(spelled).index(k)))
+    return [spelled[k] for k in ranked if counts[k] >= min_agreement]
+
+
+def with_peer_suggestions(target: str, spans: list[Span], peers: Sequence[str]) -> list[Span]:
+    """Each span's suggestions led by what the other translations agree on in its place."""
+    out = []
+    for span in spans:
+        agreed = peer_replacements(target, span.start, span.end, peers)
+        if agreed:
+            rest = [s for s in span.suggestions if s.lower() not in {a.lower() for a in agreed}]
+            span = replace(span, suggestions=(agreed + rest)[:5])
+        out.append(span)
+    return out

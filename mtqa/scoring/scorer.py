@@ -32,7 +32,13 @@ from ..source import (
     pair_features,
     source_spans,
 )
-from .detector import DETECTOR_ALPHA, detector_spans
+from .detector import (
+    DETECTOR_ALPHA,
+    DETECTOR_FEATURES,
+    detector_features,
+    learned_spans,
+    word_probabilities,
+)
 from .judge import find_spans, judge_sentence, suggestions
 from .peers import PEER_FEATURES, rel_name
 from .signals import FEATURES, LN2, Word, segment_tokens, sentence_features, with_alpha, words_of
@@ -123,7 +129,9 @@ class Scorer:
         tokens, all_words = self.analyse(
             text, segs, keep_hidden=self._reads_hidden, on_progress=on_progress
         )
-        detector_words = [with_alpha(w, DETECTOR_ALPHA) for w in all_words] if learned else None
+        detector_words = (
+            [with_alpha(w, DETECTOR_ALPHA) for w in all_words] if self._reads_detector else None
+        )
         threshold = cfg.threshold(self.preset)
         decode = _decoder(self.lm)
         sentences: list[SentenceResult] = []
@@ -145,10 +153,11 @@ class Scorer:
                 features.update(src_features[seg.index])
             suggest = lambda w: suggestions(w, tokens, decode)  # noqa: E731
             if detector_words is not None:
-                source_text = pairs[0][seg.index].source if pairs is not None else None
-                spans = detector_spans(
-                    text, tokens, detector_words[seg.index], seg, source_text, suggest
-                )
+                seg_words = detector_words[seg.index]
+                p_any, p_major = word_probabilities(text, tokens, seg_words, seg)
+                features.update(detector_features(p_any, p_major))
+            if learned:
+                spans = learned_spans(text, seg_words, p_any, p_major, suggest)
             else:
                 spans = find_spans(text, words, cfg, suggest)
             if pairs is None:
@@ -235,7 +244,13 @@ class Scorer:
     @property
     def _reads_hidden(self) -> bool:
         """The hidden states are read when the combiner's head or the detector uses them."""
-        return bool(self.config.hidden_weights) or self.config.span_model == "detector"
+        return bool(self.config.hidden_weights) or self._reads_detector
+
+    @property
+    def _reads_detector(self) -> bool:
+        """The detector runs for its spans or for the combiner's `det_` features."""
+        cfg = self.config
+        return cfg.span_model == "detector" or any(f in DETECTOR_FEATURES for f in cfg.features)
 
     def score_segments(
         self,
@@ -255,7 +270,7 @@ class Scorer:
 
 def known_features() -> set[str]:
     """Every feature name a config's combiner may read."""
-    base = set(FEATURES) | set(SOURCE_FEATURES) | set(PEER_FEATURES)
+    base = set(FEATURES) | set(SOURCE_FEATURES) | set(PEER_FEATURES) | set(DETECTOR_FEATURES)
     return base | {rel_name(name) for name in base}
 
 
