@@ -20,7 +20,7 @@ import numpy as np
 from ..core.files import atomic_write
 from ..scoring import Scorer
 from ..scoring.detector import HEADS, Detector, trees_from
-from .evidence import Evidence, attach_probabilities, evidence_cache
+from .evidence import Evidence, attach_probabilities, document_folds, evidence_cache
 
 
 @dataclass(frozen=True)
@@ -143,12 +143,10 @@ def cross_fit(
 ) -> None:
     """Set every row's `p_any`/`p_major` from a detector trained on the other folds (folds split
     by source document, so no translation of a document is judged by a detector that read it)."""
-    docs = sorted({e.item.split("|")[1] for e in evidence})
-    order = np.random.default_rng(settings.seed).permutation(len(docs))
-    fold_of = {doc: int(order[i]) % folds for i, doc in enumerate(docs)}
+    folds_of = document_folds(evidence, folds, settings.seed)
     for k in range(folds):
-        held = [e for e in evidence if fold_of[e.item.split("|")[1]] == k]
-        rest = [e for e in evidence if fold_of[e.item.split("|")[1]] != k]
+        held = [e for e, f in zip(evidence, folds_of, strict=True) if f == k]
+        rest = [e for e, f in zip(evidence, folds_of, strict=True) if f != k]
         if not held or not both_classes(rest):
             continue  # a tiny corpus: these rows keep the shipped detector's probabilities
         detector, _ = fit_detector(rest, settings)

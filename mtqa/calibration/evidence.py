@@ -138,6 +138,15 @@ def extract(
     return out
 
 
+def document_folds(evidence: list[Evidence], folds: int, seed: int) -> np.ndarray:
+    """Each row's cross-validation fold, by source document: every system's translation of a
+    document stays in one fold, so no fold is judged by what read its document."""
+    docs = sorted({e.item.split("|")[1] for e in evidence})
+    order = np.random.default_rng(seed).permutation(len(docs))
+    fold_of = {doc: int(order[i]) % folds for i, doc in enumerate(docs)}
+    return np.array([fold_of[e.item.split("|")[1]] for e in evidence], dtype=int)
+
+
 def shift_word(word: Word, delta: int) -> Word:
     return replace(word, start=word.start + delta, end=word.end + delta)
 

@@ -25,6 +25,7 @@ from .evidence import (
     attach_peer_features,
     attach_source_features,
     cached_extract,
+    document_folds,
     feature_matrix,
     features_for,
     judge_evidence,
@@ -129,11 +130,6 @@ ALPHAS = (0.0, 0.15, 0.3, 0.5, 0.75)
 PRECISION_TARGETS = {"strict": 0.6, "standard": 0.7, "lenient": 0.8}
 
 
-def _doc_of(evidence: Evidence) -> str:
-    """The source document (all systems' translations of it stay in one fold)."""
-    return evidence.item.split("|")[1]
-
-
 def cv_auroc(
     evidence: list[Evidence],
     config: Config,
@@ -145,10 +141,7 @@ def cv_auroc(
     """5-fold cross-validated AUROC on the training rows, folds split by source document."""
     from sklearn.metrics import roc_auc_score
 
-    docs = sorted({_doc_of(e) for e in evidence})
-    rng = np.random.default_rng(seed)
-    fold_of = dict(zip(docs, rng.permutation(len(docs)) % 5, strict=True))
-    folds = np.array([fold_of[_doc_of(e)] for e in evidence])
+    folds = document_folds(evidence, 5, seed)
     logits = np.zeros(len(evidence))
     for k in range(5):
         test_idx = np.where(folds == k)[0]
