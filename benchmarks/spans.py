@@ -5,7 +5,8 @@ For every annotated row of a split (dev by default), read in its document's cont
                    the annotated ones, for Major spans and for Major+Minor spans
   word level       Matthews correlation (MCC) of "this word is inside an error span", the WMT
                    word-level QE metric (a word is predicted bad when a span covers it)
-Methods: the learned detector (`span_model: detector`, mtqa 0.4), the 0.3.0 surprisal spans
+Methods: the learned detector (`span_model: detector`, mtqa 0.4; target only), the detector plus
+the source-aware checks (what `--source` adds to the spans), the 0.3.0 surprisal spans
 (`span_model: surprisal`), the whole segment highlighted, and random words at the detector's
 rate (seeded). Writes benchmarks/results/spans-<split>.json.
 Run: `.venv/bin/python benchmarks/spans.py [--split dev] [--limit N]`.
@@ -23,6 +24,7 @@ import numpy as np
 from common import MQM, write_result
 
 from mtqa.calibration.evidence import Evidence, cached_extract, words_at
+from mtqa.checks import run_checks
 from mtqa.core.config import load_config
 from mtqa.scoring import Scorer
 from mtqa.scoring.detector import learned_spans
@@ -85,12 +87,25 @@ def main() -> None:
     rows = cached_extract(scorer, path)
     rows = rows[: args.limit] if args.limit else rows
     config = load_config("default")
-    surprisal = replace(config, span_model="surprisal")
+    # The 0.3.0 spans as 0.3.0-0.5 configured them (alpha 0.5, 4 bits; phrases at 2).
+    surprisal = replace(
+        config, span_model="surprisal", alpha=0.5, anomaly_threshold=4.0, phrase_threshold=2.0
+    )
     methods: dict[str, list[Spans]] = {
         "detector": [
             [
                 (s.start, s.end)
                 for s in learned_spans(e.target, e.detector_words, e.p_any, e.p_major)
+            ]
+            for e in rows
+        ],
+        # With the source: the detector's spans plus the source-aware checks (numbers,
+        # untranslated text, length), as `mtqa score --source` shows them.
+        "detector+source_checks": [
+            [
+                (s.start, s.end)
+                for s in learned_spans(e.target, e.detector_words, e.p_any, e.p_major)
+                + run_checks(e.target, e.source)
             ]
             for e in rows
         ],
