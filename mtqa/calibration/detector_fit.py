@@ -10,6 +10,7 @@ shipped detector has seen the train rows, so its probabilities there are too goo
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,8 +126,11 @@ def both_classes(evidence: list[Evidence]) -> bool:
 
 
 def cached_cross_fit(scorer: Scorer, path: str | Path, evidence: list[Evidence]) -> None:
-    """`cross_fit` of the evidence `cached_extract` read from `path`, cached beside it."""
-    cache = evidence_cache(scorer, path, "document", 1.0).with_suffix(".crossfit.pkl")
+    """`cross_fit` of the evidence `cached_extract` read from `path`, cached beside it (keyed by
+    the detector settings too)."""
+    settings = DetectorSettings()
+    key = hashlib.sha256(repr(settings).encode()).hexdigest()[:8]
+    cache = evidence_cache(scorer, path, "document", 1.0).with_suffix(f".crossfit-{key}.pkl")
     if cache.exists():
         with cache.open("rb") as handle:
             probabilities: list[tuple[np.ndarray | None, np.ndarray | None]] = pickle.load(handle)
@@ -134,7 +138,7 @@ def cached_cross_fit(scorer: Scorer, path: str | Path, evidence: list[Evidence])
             for e, (p_any, p_major) in zip(evidence, probabilities, strict=True):
                 e.p_any, e.p_major = p_any, p_major
             return
-    cross_fit(evidence)
+    cross_fit(evidence, settings=settings)
     atomic_write(cache, pickle.dumps([(e.p_any, e.p_major) for e in evidence]))
 
 
