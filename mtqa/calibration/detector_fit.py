@@ -21,7 +21,13 @@ import numpy as np
 from ..core.files import atomic_write
 from ..scoring import Scorer
 from ..scoring.detector import HEADS, Detector, trees_from
-from .evidence import Evidence, attach_probabilities, document_folds, evidence_cache
+from .evidence import (
+    Evidence,
+    attach_probabilities,
+    detector_inputs,
+    document_folds,
+    evidence_cache,
+)
 
 
 @dataclass(frozen=True)
@@ -40,13 +46,11 @@ class DetectorSettings:
 
 def word_table(evidence: list[Evidence]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Word features, hidden states (float32), any-error and Major labels of every word."""
-    rows = [e for e in evidence if e.word_feats is not None and len(e.detector_words)]
+    rows, feats, hidden = detector_inputs(evidence)
     labels = [e.word_labels() for e in rows]
-    feats = np.concatenate([e.word_feats for e in rows if e.word_feats is not None])
-    hidden = np.concatenate([e.word_hidden for e in rows if e.word_hidden is not None])
     return (
         feats.astype(np.float64),
-        hidden.astype(np.float32),
+        hidden,
         np.concatenate([y[0] for y in labels]),
         np.concatenate([y[1] for y in labels]),
     )

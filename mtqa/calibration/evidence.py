@@ -187,14 +187,25 @@ def cached_extract(
     return evidence
 
 
-def attach_probabilities(evidence: list[Evidence], detector: Detector) -> None:
-    """Each row's word P(any error) / P(Major error) under `detector`, in one batched pass."""
+def detector_inputs(
+    evidence: list[Evidence],
+) -> tuple[list[Evidence], np.ndarray, np.ndarray]:
+    """The rows that have detector words, and their word features and hidden states (float32)
+    stacked in row order: what the detector reads, for training and for prediction."""
     rows = [e for e in evidence if e.word_feats is not None and len(e.detector_words)]
     if not rows:
-        return
+        return [], np.zeros((0, 0)), np.zeros((0, 0), np.float32)
     feats = np.concatenate([e.word_feats for e in rows if e.word_feats is not None])
     hidden = np.concatenate([e.word_hidden for e in rows if e.word_hidden is not None])
-    probs = detector.predict(feats, hidden.astype(np.float32))
+    return rows, feats, hidden.astype(np.float32)
+
+
+def attach_probabilities(evidence: list[Evidence], detector: Detector) -> None:
+    """Each row's word P(any error) / P(Major error) under `detector`, in one batched pass."""
+    rows, feats, hidden = detector_inputs(evidence)
+    if not rows:
+        return
+    probs = detector.predict(feats, hidden)
     at = 0
     for e in rows:
         n = len(e.detector_words)

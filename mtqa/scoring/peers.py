@@ -216,7 +216,7 @@ def peer_replacements(
         return []
     lo, hi = inside[0], inside[-1]
     original = " ".join(w for _, _, w in mine[lo : hi + 1]).lower()
-    counts: dict[str, int] = {}
+    counts: dict[str, int] = {}  # in the order first seen: ties keep that order
     spelled: dict[str, str] = {}
     for peer in peers:
         theirs = [w for _, _, w in _words(peer)]
@@ -240,7 +240,7 @@ def peer_replacements(
                 counts[key] = counts.get(key, 0) + 1
                 spelled.setdefault(key, phrase)
             break
-    ranked = sorted(counts, key=lambda k: (-counts[k], list(spelled).index(k)))
+    ranked = sorted(counts, key=lambda k: -counts[k])  # stable
     return [spelled[k] for k in ranked if counts[k] >= min_agreement]
 
 
