@@ -18,7 +18,9 @@ def seed_text() -> str:
 
 @pytest.fixture(scope="session")
 def scorer() -> Scorer:
-    return Scorer.load()
+    # fp32 on the CPU on every machine: the calibrated numbers the tests compare with (a GPU
+    # machine would otherwise pick CUDA and bf16; tests/test_device.py loads that one itself).
+    return Scorer.load(device="cpu")
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import psutil
 import pytest
+import torch
 from cli_run import mtqa
+from test_device import GPU_SCORE_TOLERANCE
 
 from mtqa.batch import BatchOptions, Failure
 from mtqa.batch.ray_engine import ActorSettings, Scored, _actor_class
@@ -30,6 +32,7 @@ DATA = Path(__file__).parent / "data" / "batch"
 SRC, REF = str(DATA / "src.txt"), str(DATA / "ref.txt")
 MT = [str(DATA / "facebook.txt"), str(DATA / "onlinew.txt")]
 ARGS = ["-s", SRC, "-t", MT[0], "-t", MT[1], "-r", REF, "--doc-size", "1"]  # 12 documents
+TARGETS = ["-t", MT[0], "-t", MT[1], "--doc-size", "1"]  # the same, target only
 # 10 documents of 6 MQM rows each: long enough to kill something mid-run.
 MQM = [str(Path(__file__).parent / "data" / "mqm_small.jsonl")]
 OUTPUTS = ("segments.jsonl", "documents.jsonl", "summary.json")
@@ -93,8 +96,9 @@ def cluster() -> Iterator[str]:
 
 
 def local(args: list[str], out: Path) -> Path:
-    """The reference: a local --jobs 1 run with one torch thread (as each actor has)."""
-    proc = mtqa("batch", *args, "-o", str(out), "--threads", "1", "-q")
+    """The reference: a local --jobs 1 run on the CPU with one torch thread (as each actor has
+    that asks for no GPU share)."""
+    proc = mtqa("batch", *args, "-o", str(out), "--threads", "1", "--device", "cpu", "-q")
     assert proc.returncode == 0, proc.stderr.decode()
     return out
 
@@ -223,3 +227,29 @@ def test_failed_documents_are_recorded_and_counted(local_run: Path, tmp_path: Pa
     assert row == {"system": system, "doc": doc_id, "error": "RuntimeError: boom"}
     assert len((out / "documents.jsonl").read_text().splitlines()) == 11
     assert write_failures(out, []) == set() and not (out / "failed.jsonl").exists()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
+def test_ray_actors_share_a_gpu(cluster: str, tmp_path: Path) -> None:
+    """Two actors with half a GPU each score as a local GPU run does (bf16 both: batches differ,
+    so scores agree within the GPU tolerance and flags are the same)."""
+    here = tmp_path / "local"
+    proc = mtqa("batch", *TARGETS, "-o", str(here), "--device", "cuda", "-q")
+    assert proc.returncode == 0, proc.stderr.decode()
+    out = tmp_path / "ray"
+    proc = mtqa("batch", *TARGETS, "-o", str(out), "--engine", "ray", "--address", cluster,
+                "--actors", "2", "--gpus-per-actor", "0.5", "--device", "cuda")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "+cuda-" in json.loads((out / "run.json").read_text())["signature"]
+
+    def rows(folder: Path) -> list[dict]:
+        lines = (folder / "segments.jsonl").read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines]
+
+    got, want = rows(out), rows(here)
+    assert [(r["system"], r["doc"], r["index"]) for r in got] == [
+        (r["system"], r["doc"], r["index"]) for r in want
+    ]
+    for a, b in zip(got, want, strict=True):
+        assert abs(a["score"] - b["score"]) <= GPU_SCORE_TOLERANCE, (a["target"], a, b)
+        assert a["flagged"] == b["flagged"], a["target"]

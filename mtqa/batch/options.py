@@ -35,6 +35,7 @@ class BatchOptions:
     actors: int | None = None  # Ray actors (default: the cluster's CPUs / threads)
     gpus_per_actor: float = 0.0
     device: str = "auto"  # "auto", "cpu", "cuda" or "cuda:N"
+    precision: str = "fp32"  # the GPU's number format: fp32, bf16 or fp16
 
 
 @dataclass

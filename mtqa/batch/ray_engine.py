@@ -61,6 +61,7 @@ class ActorSettings:
     preset: str
     threads: int
     device: str
+    precision: str = "fp32"
 
 
 def _read_documents(corpus: Corpus, done: frozenset[str]) -> Iterator[Any]:
@@ -85,7 +86,11 @@ def _actor_class(settings: ActorSettings) -> type:
 
             torch.set_num_threads(settings.threads)
             self.scorer = Scorer.load(
-                settings.model, settings.config, settings.preset, device=settings.device
+                settings.model,
+                settings.config,
+                settings.preset,
+                device=settings.device,
+                precision=settings.precision,
             )
 
         def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
@@ -173,6 +178,7 @@ class RayEngine:
             self.options.preset,
             self.threads,
             self.options.device,
+            self.options.precision,
         )
         here = ray.get_runtime_context().get_node_id()
         source = _corpus_datasource(corpus, done)

@@ -233,6 +233,7 @@ class _Runner:
                     self.options.config,
                     self.options.preset,
                     device=self.options.device,
+                    precision=self.options.precision,
                 )
             prefetch_on_gpu(self.scorer, [doc for _, doc in tasks])
             for index, doc in tasks:
@@ -255,6 +256,7 @@ class _Runner:
                     self.options.preset,
                     threads,
                     self.options.device,
+                    self.options.precision,
                 ),
             )
         futures = [self.pool.submit(work, task) for task in tasks]

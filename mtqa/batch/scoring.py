@@ -43,7 +43,12 @@ _WORKER_SCORER: Any = None
 
 
 def init_worker(
-    model: str | None, config: str | None, preset: str, threads: int, device: str
+    model: str | None,
+    config: str | None,
+    preset: str,
+    threads: int,
+    device: str,
+    precision: str = "fp32",
 ) -> None:
     """Pool initializer: ignore Ctrl-C (the parent handles it), set threads, load once."""
     import signal
@@ -55,7 +60,7 @@ def init_worker(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     torch.set_num_threads(threads)
     global _WORKER_SCORER
-    _WORKER_SCORER = Scorer.load(model, config, preset, device=device)
+    _WORKER_SCORER = Scorer.load(model, config, preset, device=device, precision=precision)
 
 
 def work(task: tuple[int, Document]) -> tuple[int, DocumentResult]:

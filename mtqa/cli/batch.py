@@ -11,6 +11,7 @@ from rich.console import Console
 from ..core import EXIT_ERROR, EXIT_GATE, UsageError, check_run_paths, configs_dir
 from .options import (
     device_option,
+    precision_option,
     progress_lines,
     quiet_option,
     scorer_options,
@@ -43,6 +44,7 @@ from .options import (
 @click.option("--output-dir", "-o", required=True, help="Results folder (re-run to resume).")
 @scorer_options
 @device_option
+@precision_option
 @click.option(
     "--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Processes."
 )
@@ -121,6 +123,7 @@ def batch(
     config: str | None,
     preset: str,
     device: str,
+    precision: str,
     jobs: int,
     threads: int | None,
     engine: str,
@@ -206,6 +209,7 @@ def batch(
         actors=actors,
         gpus_per_actor=gpus_per_actor,
         device=device,
+        precision=precision,
     )
     # A bar on a terminal; plain lines in a log (as `mtqa score` does); nothing with --quiet.
     shown = (

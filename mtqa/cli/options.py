@@ -49,8 +49,17 @@ device_option = click.option(
     default="auto",
     show_default=True,
     callback=_device_spec,
-    help="Where the model runs: auto (CUDA when usable), cpu, cuda or cuda:N. CPU is fp32; a "
-    "GPU runs bf16 (fp16 where bf16 is unsupported) and says so in the signature.",
+    help="Where the model runs: auto (CUDA when usable), cpu, cuda or cuda:N. The signature "
+    "says where scores came from.",
+)
+
+precision_option = click.option(
+    "--precision",
+    type=click.Choice(["fp32", "bf16", "fp16"]),
+    default="fp32",
+    show_default=True,
+    help="The GPU's number format (the CPU is always fp32). bf16/fp16 are for larger models: "
+    "with the default one they save little and move some flags.",
 )
 
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress or status on stderr.")

@@ -23,6 +23,7 @@ from ..core import (
 from ..report import FORMATS, print_terminal
 from .options import (
     device_option,
+    precision_option,
     progress,
     quiet_option,
     scorer_options,
@@ -35,6 +36,7 @@ from .options import (
 @click.argument("file", type=str)
 @scorer_options
 @device_option
+@precision_option
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", *FORMATS]), default="text")
 @click.option("--output", "-o", default=None, help="Write the result here (atomically).")
 @click.option("--report", default=None, help="Also write the HTML editor report here.")
@@ -66,6 +68,7 @@ def score(
     config: str | None,
     preset: str,
     device: str,
+    precision: str,
     fmt: str,
     output: str | None,
     report: str | None,
@@ -93,7 +96,7 @@ def score(
     status(quiet, "mtqa: loading model…")
     if source is not None and config is None and (configs_dir() / "source.json").is_file():
         config = "source"  # calibrated with the source-aware features
-    scorer = Scorer.load(model, config, preset, device=device)
+    scorer = Scorer.load(model, config, preset, device=device, precision=precision)
     if adequacy:
         status(quiet, "mtqa: loading the adequacy model (about 2 s a sentence on a CPU)…")
         scorer.load_adequacy()

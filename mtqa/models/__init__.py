@@ -1,7 +1,7 @@
 """Language models: which one to load and from where (registry, GGUF conversion cache), and
 token log-probabilities read from them."""
 
-from .device import DEVICE_CHOICES, check_device_spec, resolve_device
+from .device import DEVICE_CHOICES, PRECISIONS, check_device_spec, resolve_device
 from .loading import LoadedModel, load_model, quiet_third_party
 from .logprobs import TokenScores, project_states, score_text, score_texts_batched, tokenize
 from .registry import DEFAULT_MODEL, REGISTRY, file_sha256
@@ -12,6 +12,7 @@ __all__ = [
     "REGISTRY",
     "LoadedModel",
     "TokenScores",
+    "PRECISIONS",
     "check_device_spec",
     "file_sha256",
     "load_model",

@@ -1,8 +1,11 @@
 """Which torch device scores, and in which precision.
 
 CPU keeps fp32 (the calibrated numerics; other CPU runtimes and bf16 were measured slower or
-less exact). A CUDA device runs the LM in bf16 where the GPU supports it (fp16 otherwise), with
-documents batched by length under a token budget (`models.logprobs.score_texts`).
+less exact). A CUDA device runs fp32 too unless asked otherwise (`--precision`): measured on an
+H200 with the default model, the LM's forward pass is about 5% of a document's scoring time
+there, and bf16 moved 1% of dev flag decisions and one of the seed's (benchmarks/gpu.py), so
+half precision is for larger models. Documents are batched by length under a token budget
+(`models.logprobs.score_texts_batched`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 from ..core.errors import UsageError
 
 DEVICE_CHOICES = "auto, cpu, cuda or cuda:N"
+PRECISIONS = ("fp32", "bf16", "fp16")  # the number format on a GPU (the CPU is always fp32)
 _SPEC = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 
 
@@ -42,10 +46,15 @@ def resolve_device(spec: str = "auto") -> str:
     return spec
 
 
-def device_dtype(device: str) -> Any:
-    """fp32 on CPU; bf16 on a GPU that supports it, else fp16."""
+def device_dtype(device: str, precision: str = "fp32") -> Any:
+    """fp32 on the CPU whatever was asked; on a GPU the asked precision (bf16 only where the
+    GPU supports it)."""
     import torch
 
-    if not device.startswith("cuda"):
+    if precision not in PRECISIONS:
+        raise UsageError(f"--precision {precision}: use {', '.join(PRECISIONS)}")
+    if not device.startswith("cuda") or precision == "fp32":
         return torch.float32
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if precision == "bf16" and not torch.cuda.is_bf16_supported():
+        raise UsageError("--precision bf16: this GPU does not support bf16 (use fp16)")
+    return torch.bfloat16 if precision == "bf16" else torch.float16

@@ -118,7 +118,10 @@ def _cached_conversion(gguf: Path) -> Path:
 
 @lru_cache(maxsize=2)
 def load_model(
-    spec: str = DEFAULT_MODEL, threads: int | None = None, device: str = "cpu"
+    spec: str = DEFAULT_MODEL,
+    threads: int | None = None,
+    device: str = "cpu",
+    precision: str = "fp32",
 ) -> LoadedModel:
     """Load (once per process) the causal LM named by `spec`, in fp32 eval mode.
 
@@ -148,8 +151,8 @@ def load_model(
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"cannot load model '{spec}': {first}") from exc
     model.eval()
-    if device != "cpu":  # fp32 stays the CPU path; a GPU runs bf16 (or fp16)
-        model.to(device=device, dtype=device_dtype(device))
+    if device != "cpu":  # fp32 stays the CPU path; a GPU runs fp32 unless asked otherwise
+        model.to(device=device, dtype=device_dtype(device, precision))
     entry = REGISTRY.get(spec)
     start = entry.start_token if entry and entry.start_token else None
     start_id = _start_token_id(tokenizer, start)

@@ -66,10 +66,13 @@ class Scorer:
         config: str | None = None,
         preset: str = "standard",
         device: str = "auto",
+        precision: str = "fp32",
     ) -> Scorer:
-        """`device`: auto (CUDA when usable, else CPU), cpu, cuda or cuda:N."""
+        """`device`: auto (CUDA when usable, else CPU), cpu, cuda or cuda:N; `precision`: the
+        GPU's number format, fp32, bf16 or fp16 (the CPU is always fp32)."""
         cfg = check_config(config, preset)
-        return cls(load_model(model or cfg.model, device=resolve_device(device)), cfg, preset)
+        lm = load_model(model or cfg.model, device=resolve_device(device), precision=precision)
+        return cls(lm, cfg, preset)
 
     @property
     def signature(self) -> Signature:
@@ -87,7 +90,8 @@ class Scorer:
         )
 
     def _device_tag(self) -> str:
-        """Scores from a GPU (bf16/fp16) differ from CPU fp32 in the last digits: say so."""
+        """Scores from a GPU differ from the CPU's in the last digits (more in bf16/fp16): say
+        so, and never mix the two in one output folder."""
         if self.lm.device == "cpu":
             return ""
         dtype = next(self.lm.model.parameters()).dtype
