@@ -7,13 +7,26 @@ reference phrase, or one of its words, case-insensitively up to a crude stem (mi
 -d, -ed, -ing when 3+ letters remain).
 
 Methods, given the gold span:
-  next_token   the 0.3.0 method (`judge.suggestions`: the LM's likeliest words at the span's
-               first token, the target read alone), never gated
+  next_token   the 0.3.0 method (the LM's likeliest words at the span's first token, the
+               target read alone; kept here as it was), never gated
+  next_token_whole_words   today's `judge.suggestions`: the same, whole words only (a word-start
+               token that English text uses, `judge.word_candidates`)
+  (--reader) reader   what the source reader (the adequacy model, `--adequacy`: Qwen2.5 0.5B,
+               reading the source and the English so far) would write at the span's first
+               word (`judge.reader_suggestions`), then the combinations shipped with it
   peers>=k     what at least k of the other systems' translations of the same source sentence
                write in the span's place (`scoring.peers.peer_replacements`); human
                translations and any peer equal to the reference are left out of the peers
   peers_then_next_token   the shipped `--peers` behaviour: peers>=MIN_AGREEMENT first, then
-               the 0.3.0 words
+               the LM's whole words
+  (--rerank) target-only candidates re-ranked by the whole sentence: the next-token words
+               (up to 10) put in the span's place, each variant's total log-probability
+               under the LM against the original's (one batched pass per span; the left
+               context is the same, so the gain is the candidate plus the right context),
+               best gain first; and the next-token words gated by their own gain at the
+               position (log P(candidate) - log P(original first token)). Both are reported
+               at margins from -5 to 8 nats: a suggestion is shown only when its gain is at
+               least the margin ("say nothing rather than something wrong").
 Reported: hit@1, hit@5, share of spans with no suggestion, precision of shown (spans whose first
 suggestion hits / spans with a suggestion), on train (peers only: no model needed) and dev.
 MIN_AGREEMENT (2) was fixed before measuring: one other system is a choice, two are agreement.
@@ -37,8 +50,10 @@ from common import MQM, write_result
 from mtqa.calibration.mqm import item_key, load_rows
 from mtqa.core.segment import Segment
 from mtqa.scoring import Scorer
+from mtqa.scoring.judge import reader_suggestions
 from mtqa.scoring.judge import suggestions as next_token_suggestions
 from mtqa.scoring.peers import MIN_AGREEMENT, peer_replacements
+from mtqa.scoring.signals import FUNCTION_WORD_BITS, Word, unigram_bits
 
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 AGREEMENT = (1, 2, 3, 4)
@@ -135,26 +150,126 @@ def peer_lists(items: list[dict[str, Any]], k: int) -> list[list[str]]:
     ]
 
 
-def next_token_lists(scorer: Scorer, items: list[dict[str, Any]]) -> list[list[str]]:
+def next_token_030(
+    word: Word, scores: Any, decode: Callable[[int], str], limit: int = 5
+) -> list[str]:
+    """The 0.3.0 method as it was (a fixed baseline): alphabetic tokens at the word's first
+    position, no whole-word check."""
+    content = word.unigram >= FUNCTION_WORD_BITS
+    out: list[str] = []
+    for token_id in scores.top_ids[word.first_token]:
+        candidate = decode(int(token_id)).strip()
+        if (
+            len(candidate) > 1
+            and candidate.replace("-", "").isalpha()
+            and candidate.lower() != word.text.lower()
+            and candidate not in out
+            and (not content or unigram_bits(candidate.lower()) >= FUNCTION_WORD_BITS)
+        ):
+            out.append(candidate)
+    return out[:limit]
+
+
+def next_token_lists(
+    scorer: Scorer, items: list[dict[str, Any]]
+) -> tuple[list[list[str]], list[list[str]]]:
+    """Per span: the 0.3.0 words and today's (whole words only)."""
     decode: Callable[[int], str] = lambda i: scorer.lm.tokenizer.decode([i])  # noqa: E731
-    out = []
+    old, new = [], []
     for it in items:
         text = it["row"]["target"]
         tokens, words = scorer.analyse(text, [Segment(0, 0, len(text), text, 0)])
         first = next((w for w in words[0] if w.end > it["start"]), None)
-        out.append(next_token_suggestions(first, tokens, decode) if first else [])
-    return out
+        old.append(next_token_030(first, tokens, decode) if first else [])
+        new.append(next_token_suggestions(first, tokens, decode) if first else [])
+    return old, new
+
+
+def reader_lists(items: list[dict[str, Any]]) -> tuple[list[list[str]], float]:
+    """Per span: what the source reader (the adequacy model, `--adequacy`) would write at its
+    first word, given the source; one reading per row; and seconds per row read."""
+    from mtqa.source.adequacy import SUGGEST_TOP_K, load_adequacy_model, score_pair
+
+    lm = load_adequacy_model()
+    decode: Callable[[int], str] = lambda i: lm.tokenizer.decode([i])  # noqa: E731
+    readings: dict[tuple[str, str], Any] = {}
+    out = []
+    start = time.perf_counter()
+    for it in items:
+        row = it["row"]
+        key = (str(row["source"]), str(row["target"]))
+        if key not in readings:
+            readings[key] = score_pair(lm, *key, "zh", reverse=False, top_k=SUGGEST_TOP_K).target
+        out.append(reader_suggestions(key[1], it["start"], it["end"], readings[key], decode))
+    return out, (time.perf_counter() - start) / max(1, len(readings))
+
+
+def first_then(first: list[list[str]], then: list[list[str]]) -> list[list[str]]:
+    return [
+        (a + [w for w in b if w.lower() not in {x.lower() for x in a}])[:5]
+        for a, b in zip(first, then, strict=True)
+    ]
+
+
+MARGINS = (-5.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
+
+
+def gained_lists(scorer: Scorer, items: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Per span: next-token words with their gain at the position, and the same words with
+    their whole-sentence gain (best first)."""
+    from mtqa.models import score_texts_batched
+
+    decode: Callable[[int], str] = lambda i: scorer.lm.tokenizer.decode([i])  # noqa: E731
+    at_position, whole_sentence = [], []
+    for it in items:
+        text = it["row"]["target"]
+        tokens, words = scorer.analyse(text, [Segment(0, 0, len(text), text, 0)])
+        first = next((w for w in words[0] if w.end > it["start"]), None)
+        if first is None:
+            at_position.append([])
+            whole_sentence.append([])
+            continue
+        words_here = next_token_030(first, tokens, decode, limit=10)
+        row = first.first_token
+        top = {
+            decode(int(i)).strip(): float(lp)
+            for i, lp in zip(tokens.top_ids[row], tokens.top_logprob[row], strict=True)
+        }
+        own = float(tokens.logprob[row])
+        at_position.append([(w, top.get(w, -99.0) - own) for w in words_here])
+        if not words_here:
+            whole_sentence.append([])
+            continue
+        left, right = text[: it["start"]], text[it["end"] :]
+        variants = [text] + [left + w + right for w in words_here]
+        scored = score_texts_batched(scorer.lm, variants, scorer.config.window, 5)
+        total = [float(v.logprob.sum()) if v is not None else -1e9 for v in scored]
+        gains = [(w, total[k + 1] - total[0]) for k, w in enumerate(words_here)]
+        whole_sentence.append(sorted(gains, key=lambda g: -g[1]))
+    return {"next_token_gain": at_position, "whole_sentence_gain": whole_sentence}
+
+
+def margin_curve(gained: list[list[Any]], items: list[dict[str, Any]]) -> dict[str, Any]:
+    curve = {"ungated": metrics([[w for w, _ in g] for g in gained], items)}
+    for margin in MARGINS:
+        shown = [[w for w, gain in g if gain >= margin] for g in gained]
+        curve[f"margin {margin:+.0f}"] = metrics(shown, items)
+    return curve
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int, default=600, help="spans per split (0: all)")
+    parser.add_argument("--rerank", action="store_true", help="also the target-only re-ranking")
+    parser.add_argument(
+        "--reader", action="store_true", help="also the source reader (needs the Qwen parts)"
+    )
     args = parser.parse_args()
     train, dev = spans_of("train", args.limit), spans_of("dev", args.limit)
     on_train = {k: metrics(peer_lists(train, k), train) for k in AGREEMENT}
     start = time.perf_counter()
     scorer = Scorer.load()
-    old = next_token_lists(scorer, dev)
+    old, new = next_token_lists(scorer, dev)
     seconds = time.perf_counter() - start
     start = time.perf_counter()
     peers = {k: peer_lists(dev, k) for k in AGREEMENT}
@@ -166,11 +281,12 @@ def main() -> None:
         "train": {f"peers>={k}": m for k, m in on_train.items()},
         "dev": {
             "next_token_0.3.0": metrics(old, dev),
+            "next_token_whole_words": metrics(new, dev),
             **{f"peers>={k}": metrics(lists, dev) for k, lists in peers.items()},
             "peers_then_next_token": metrics(
                 [
                     (p + [o for o in n if o not in p])[:5]
-                    for p, n in zip(peers[MIN_AGREEMENT], old, strict=True)
+                    for p, n in zip(peers[MIN_AGREEMENT], new, strict=True)
                 ],
                 dev,
             ),
@@ -178,6 +294,15 @@ def main() -> None:
         "next_token_seconds": round(seconds, 1),
         "peers_seconds_per_span": round(peer_seconds / max(1, len(dev)), 5),
     }
+    if args.reader:
+        read, seconds_per_row = reader_lists(dev)
+        result["reader_seconds_per_row"] = round(seconds_per_row, 3)
+        result["dev"]["reader"] = metrics(read, dev)
+        result["dev"]["reader_then_next_token"] = metrics(first_then(read, new), dev)
+        agreed = peers[MIN_AGREEMENT]
+        result["dev"]["peers_then_reader_then_next_token"] = metrics(
+            first_then(first_then(agreed, read), new), dev
+        )
     print(f"{len(dev)} dev spans ({len(train)} train); shipped agreement: {MIN_AGREEMENT}")
     print(f"{'method':24}{'hit@1':>8}{'hit@5':>8}{'none':>8}{'prec.':>8}")
     for name, m in result["dev"].items():
@@ -185,7 +310,20 @@ def main() -> None:
             f"{name:24}{m['hit@1']:8.3f}{m['hit@5']:8.3f}{m['no_suggestion']:8.3f}"
             f"{m['precision_of_shown']:8.3f}"
         )
-    write_result("suggestions", result)
+    if args.rerank:
+        start = time.perf_counter()
+        gained = gained_lists(scorer, dev)
+        result["rerank_seconds_per_span"] = round((time.perf_counter() - start) / len(dev), 3)
+        result["dev_target_only"] = {k: margin_curve(v, dev) for k, v in gained.items()}
+        for name, curve in result["dev_target_only"].items():
+            print(name)
+            for label, m in curve.items():
+                print(
+                    f"  {label:22}{m['hit@1']:8.3f}{m['hit@5']:8.3f}{m['no_suggestion']:8.3f}"
+                    f"{m['precision_of_shown']:8.3f}"
+                )
+    name = "suggestions" + ("-rerank" if args.rerank else "") + ("-reader" if args.reader else "")
+    write_result(name, result)
 
 
 if __name__ == "__main__":

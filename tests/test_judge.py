@@ -48,3 +48,19 @@ def test_judge_sentence_adds_the_driver_unless_it_is_only_fluency() -> None:
     assert judged.flagged and judged.reasons == ["mistranslation"]
     assert judge_sentence(seg, odd, [], CONFIG, threshold=0.5).reasons == ["fluency"]
     assert judge_sentence(seg, TYPICAL, [span], CONFIG, threshold=0.99).reasons == []
+
+
+def test_word_candidates_are_whole_words_never_the_original() -> None:
+    """No sub-word piece, empty string, original word (in any case) or, for a content word,
+    function word is ever suggested."""
+    import numpy as np
+
+    from mtqa.scoring.judge import word_candidates
+
+    pieces = [" close", "uster", " Passionate", " the", " warm", " attr", "", " ", " close"]
+    decode = pieces.__getitem__
+    ids = np.arange(len(pieces))
+    assert word_candidates(ids, decode, "passionate", after_space=True) == ["close", "warm"]
+    # At the start of a text no space precedes the word: pieces without one are words too.
+    assert word_candidates(np.array([1, 4]), decode, "passionate", after_space=False) == ["warm"]
+    assert word_candidates(ids, decode, "Passionate", after_space=True, limit=1) == ["close"]

