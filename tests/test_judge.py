@@ -51,8 +51,8 @@ def test_judge_sentence_adds_the_driver_unless_it_is_only_fluency() -> None:
 
 
 def test_word_candidates_are_whole_words_never_the_original() -> None:
-    """No sub-word piece, empty string, original word (in any case) or, for a content word,
-    function word is ever suggested."""
+    """No sub-word piece, empty string, original word (in any case), differently capitalised
+    word or, for a content word, function word is ever suggested."""
     import numpy as np
 
     from mtqa.scoring.judge import word_candidates
@@ -63,4 +63,28 @@ def test_word_candidates_are_whole_words_never_the_original() -> None:
     assert word_candidates(ids, decode, "passionate", after_space=True) == ["close", "warm"]
     # At the start of a text no space precedes the word: pieces without one are words too.
     assert word_candidates(np.array([1, 4]), decode, "passionate", after_space=False) == ["warm"]
-    assert word_candidates(ids, decode, "Passionate", after_space=True, limit=1) == ["close"]
+    # The slot's form: a capitalised word gets capitalised words, a lower-case one lower-case.
+    cased = [" Close", " close", " Warm"].__getitem__
+    assert word_candidates(np.arange(3), cased, "Passionate", after_space=True) == ["Close", "Warm"]
+    assert word_candidates(np.arange(3), cased, "passionate", after_space=True) == ["close"]
+
+
+def test_no_language_model_suggestion_for_a_name() -> None:
+    """Reading the English alone the LM cannot know which name is meant: it suggests none (the
+    source reader and the peers still can); a lower-case word gets its whole words."""
+    import numpy as np
+
+    from mtqa.models import TokenScores
+    from mtqa.scoring.judge import suggestions
+    from mtqa.scoring.signals import Word
+
+    pieces = [" Trump", " Mike", " close"]
+    one = np.zeros(1, dtype=np.int64)
+    scores = TokenScores(
+        ids=one, starts=one, ends=one, logprob=np.zeros(1, np.float32),
+        top_ids=np.array([[0, 1, 2]]), top_logprob=np.zeros((1, 3)),
+    )  # fmt: skip
+    name = Word(0, 5, "Vance", 12.0, 18.0, 3.0, "name", 0)
+    assert suggestions(name, scores, pieces.__getitem__) == []
+    word = Word(0, 10, "passionate", 12.0, 16.0, 3.0, "lower", 0)
+    assert suggestions(word, scores, pieces.__getitem__) == ["close"]

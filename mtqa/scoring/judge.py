@@ -145,7 +145,8 @@ def word_candidates(
     """A model's likeliest tokens at a word's first position, kept when they are whole words.
 
     A kept token starts a word (a leading space where the original has one), is a known English
-    word, is not the original word in any case, and, for a content word, is not a function
+    word, is capitalised as the original is (the slot's form: no name for a lower-case word), is
+    not the original word in any case, and, for a content word, is not a function
     word: the editor wants a replacement of the same kind ("passionate" -> "close"), not a
     different construction.
     """
@@ -161,6 +162,7 @@ def word_candidates(
             and candidate.replace("-", "").isalpha()
             and (piece[:1].isspace() or not after_space)
             and bits <= WHOLE_WORD_MAX_BITS
+            and candidate[:1].isupper() == original[:1].isupper()
             and candidate.lower() not in seen
             and (not content or bits >= FUNCTION_WORD_BITS)
         ):
@@ -173,7 +175,11 @@ def suggestions(
     word: Word, scores: TokenScores, decode: Callable[[int], str], limit: int = 5
 ) -> list[str]:
     """The language model's likeliest words at the position of the word's first token (it
-    reads the left context only)."""
+    reads the left context only). None for a name: reading the English alone it cannot know
+    which name is meant (on MQM dev its first word was right for 1 of 165 capitalised spans, and
+    its "names" are often pieces, "Vlad", "Stan"); the source reader and the peers can."""
+    if word.kind == "name":
+        return []
     after_space = word.first_token > 0 and scores.ends[word.first_token - 1] < word.start
     return word_candidates(scores.top_ids[word.first_token], decode, word.text, after_space, limit)
 
