@@ -145,8 +145,7 @@ def word_candidates(
     """A model's likeliest tokens at a word's first position, kept when they are whole words.
 
     A kept token starts a word (a leading space where the original has one), is a known English
-    word, is capitalised as the original is (the slot's form: no name for a lower-case word), is
-    not the original word in any case, and, for a content word, is not a function
+    word, is not the original word in any case, and, for a content word, is not a function
     word: the editor wants a replacement of the same kind ("passionate" -> "close"), not a
     different construction.
     """
@@ -162,7 +161,6 @@ def word_candidates(
             and candidate.replace("-", "").isalpha()
             and (piece[:1].isspace() or not after_space)
             and bits <= WHOLE_WORD_MAX_BITS
-            and candidate[:1].isupper() == original[:1].isupper()
             and candidate.lower() not in seen
             and (not content or bits >= FUNCTION_WORD_BITS)
         ):
