@@ -50,7 +50,7 @@ from common import MQM, write_result
 from mtqa.calibration.mqm import item_key, load_rows
 from mtqa.core.segment import Segment
 from mtqa.scoring import Scorer
-from mtqa.scoring.judge import reader_suggestions
+from mtqa.scoring.judge import led_by, reader_suggestions
 from mtqa.scoring.judge import suggestions as next_token_suggestions
 from mtqa.scoring.peers import MIN_AGREEMENT, peer_replacements
 from mtqa.scoring.signals import FUNCTION_WORD_BITS, Word, unigram_bits
@@ -205,10 +205,7 @@ def reader_lists(items: list[dict[str, Any]]) -> tuple[list[list[str]], float]:
 
 
 def first_then(first: list[list[str]], then: list[list[str]]) -> list[list[str]]:
-    return [
-        (a + [w for w in b if w.lower() not in {x.lower() for x in a}])[:5]
-        for a, b in zip(first, then, strict=True)
-    ]
+    return [led_by(a, b) for a, b in zip(first, then, strict=True)]
 
 
 MARGINS = (-5.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)

@@ -13,6 +13,7 @@ import click
 from rich.console import Console
 
 from ..core import PRESETS
+from ..models import PRECISIONS
 
 
 def scorer_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -55,7 +56,7 @@ device_option = click.option(
 
 precision_option = click.option(
     "--precision",
-    type=click.Choice(["fp32", "bf16", "fp16"]),
+    type=click.Choice(list(PRECISIONS)),
     default="fp32",
     show_default=True,
     help="The GPU's number format (the CPU is always fp32). bf16/fp16 are for larger models: "

@@ -182,6 +182,12 @@ def suggestions(
     return word_candidates(scores.top_ids[word.first_token], decode, word.text, after_space, limit)
 
 
+def led_by(first: list[str], rest: list[str], limit: int = 5) -> list[str]:
+    """`first`, then those of `rest` it does not already hold (in any case), at most `limit`."""
+    taken = {word.lower() for word in first}
+    return (first + [word for word in rest if word.lower() not in taken])[:limit]
+
+
 def reader_suggestions(
     text: str,
     start: int,

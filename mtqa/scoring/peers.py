@@ -26,6 +26,7 @@ import numpy as np
 from ..core.config import Config
 from ..core.result import Span
 from ..source import distinct_vectors
+from .judge import led_by
 
 MIN_CANDIDATES = 3
 PEER_FEATURES = (
@@ -250,7 +251,6 @@ def with_peer_suggestions(target: str, spans: list[Span], peers: Sequence[str]) 
     for span in spans:
         agreed = peer_replacements(target, span.start, span.end, peers)
         if agreed:
-            rest = [s for s in span.suggestions if s.lower() not in {a.lower() for a in agreed}]
-            span = replace(span, suggestions=(agreed + rest)[:5])
+            span = replace(span, suggestions=led_by(agreed, span.suggestions))
         out.append(span)
     return out

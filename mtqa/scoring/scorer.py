@@ -39,7 +39,7 @@ from .detector import (
     learned_spans,
     word_probabilities,
 )
-from .judge import find_spans, judge_sentence, reader_suggestions, suggestions
+from .judge import find_spans, judge_sentence, led_by, reader_suggestions, suggestions
 from .peers import PEER_FEATURES, rel_name
 from .signals import FEATURES, LN2, Word, segment_tokens, sentence_features, with_alpha, words_of
 
@@ -169,15 +169,14 @@ class Scorer:
             else:
                 spans += pairs[1][seg.index]
             spans += [q for q in quote_spans if seg.start <= q.start < seg.end]
-            reading = None
             if pairs is not None and self.adequacy is not None:
                 reading = self._read_source(seg, pairs[0][seg.index].source, source_lang)
-            if reading is not None and self.adequacy is not None:
-                from ..source.adequacy import adequacy_spans
+                if reading is not None:
+                    from ..source.adequacy import adequacy_spans
 
-                decode_reader = _decoder(self.adequacy)
-                spans = with_reader_suggestions(seg, spans, reading, decode_reader)
-                spans += adequacy_spans(seg.text, reading, decode_reader, seg.start)
+                    decode_reader = _decoder(self.adequacy)
+                    spans = with_reader_suggestions(seg, spans, reading, decode_reader)
+                    spans += adequacy_spans(seg.text, reading, decode_reader, seg.start)
             spans.sort(key=lambda s: (s.start, s.end))
             hidden = sentence_hidden(tokens, seg) if head else None
             judged = judge_sentence(seg, features, spans, cfg, threshold, hidden)
@@ -328,9 +327,7 @@ def with_reader_suggestions(
             read = reader_suggestions(
                 seg.text, span.start - seg.start, span.end - seg.start, reading, decode
             )
-            taken = {word.lower() for word in read}
-            rest = [word for word in span.suggestions if word.lower() not in taken]
-            span = replace(span, suggestions=(read + rest)[:5])
+            span = replace(span, suggestions=led_by(read, span.suggestions))
         out.append(span)
     return out
 
