@@ -3,14 +3,17 @@
 A gold error span (Major or Minor) is kept when its 1-3 words lie inside a 'replace' block of
 the target aligned to the reference (difflib on lower-cased word lists) whose replacement is
 1-3 reference words: those words are an acceptable fix. A suggestion hits when it equals the
-reference phrase, or one of its words, case-insensitively up to a crude stem (minus -s, -es,
--d, -ed, -ing when 3+ letters remain).
+reference phrase, or the one word it proposes (for an in-place phrase, the word it changes) is
+one of its words, case-insensitively up to a crude stem (minus -s, -es, -d, -ed, -ing when 3+
+letters remain).
 
 Methods, given the gold span:
   next_token   the 0.3.0 method (the LM's likeliest words at the span's first token, the
                target read alone; kept here as it was), never gated
   next_token_whole_words   today's `judge.suggestions`: the same, whole words only (a word-start
-               token that English text uses, `judge.word_candidates`)
+               token that English text uses, `judge.word_candidates`), put in the place of
+               the span's first word (`judge.in_place`: "close relationship" for "passionate
+               relationship"), as every LM and reader suggestion is since 0.7.0
   (--reader) reader   what the source reader (the adequacy model, `--adequacy`: Qwen2.5 0.5B,
                reading the source and the English so far) would write at the span's first
                word (`judge.reader_suggestions`), then the combinations shipped with it
@@ -48,15 +51,18 @@ from typing import Any
 from common import MQM, write_result
 
 from mtqa.calibration.mqm import item_key, load_rows
+from mtqa.core.result import Suggestion
 from mtqa.core.segment import Segment
 from mtqa.scoring import Scorer
-from mtqa.scoring.judge import led_by, reader_suggestions
+from mtqa.scoring.judge import in_place, led_by, reader_suggestions
 from mtqa.scoring.judge import suggestions as next_token_suggestions
 from mtqa.scoring.peers import MIN_AGREEMENT, peer_replacements
 from mtqa.scoring.signals import FUNCTION_WORD_BITS, Word, unigram_bits
 
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 AGREEMENT = (1, 2, 3, 4)
+MARGINS = (-5.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
+PRECISION_AIM = 0.30  # issue 13: precision of the suggestions shown
 
 
 def _words(text: str) -> list[tuple[int, int, str]]:
@@ -96,21 +102,36 @@ def stem(word: str) -> str:
     return word
 
 
-def hits(suggestion: str, answers: list[str]) -> bool:
-    words = suggestion.split()
+def hits(suggestion: str, answers: list[str], span: str = "") -> bool:
+    """The suggestion equals the reference's words, or the one word it proposes is one of them.
+    An in-place phrase ("close relationship" for "passionate relationship") proposes the word
+    it changes."""
+    words = [w for _, _, w in _words(suggestion)]
     if len(words) == len(answers) and all(
         stem(a) == stem(b) for a, b in zip(words, answers, strict=True)
     ):
         return True
+    own = [w for _, _, w in _words(span)]
+    if len(words) == len(own) > 1:
+        changed = [w for w, o in zip(words, own, strict=True) if w.lower() != o.lower()]
+        words = changed or words
     return len(words) == 1 and any(stem(words[0]) == stem(a) for a in answers)
+
+
+def span_text(item: dict[str, Any]) -> str:
+    return str(item["row"]["target"])[item["start"] : item["end"]]
 
 
 def metrics(lists: list[list[str]], items: list[dict[str, Any]]) -> dict[str, float]:
     n = len(items)
     shown = sum(bool(s) for s in lists)
-    top1 = sum(bool(s) and hits(s[0], it["answers"]) for s, it in zip(lists, items, strict=True))
+    top1 = sum(
+        bool(s) and hits(s[0], it["answers"], span_text(it))
+        for s, it in zip(lists, items, strict=True)
+    )
     top5 = sum(
-        any(hits(x, it["answers"]) for x in s[:5]) for s, it in zip(lists, items, strict=True)
+        any(hits(x, it["answers"], span_text(it)) for x in s[:5])
+        for s, it in zip(lists, items, strict=True)
     )
     return {
         "n": n,
@@ -143,11 +164,15 @@ def spans_of(split: str, limit: int, seed: int = 13) -> list[dict[str, Any]]:
     return items[:limit] if limit else items
 
 
-def peer_lists(items: list[dict[str, Any]], k: int) -> list[list[str]]:
+def peer_lists(items: list[dict[str, Any]], k: int) -> list[list[Suggestion]]:
     return [
         peer_replacements(it["row"]["target"], it["start"], it["end"], it["peers"], k)[:5]
         for it in items
     ]
+
+
+def texts(lists: list[list[Suggestion]]) -> list[list[str]]:
+    return [[item.text for item in items] for items in lists]
 
 
 def next_token_030(
@@ -172,8 +197,8 @@ def next_token_030(
 
 def next_token_lists(
     scorer: Scorer, items: list[dict[str, Any]]
-) -> tuple[list[list[str]], list[list[str]]]:
-    """Per span: the 0.3.0 words and today's (whole words only)."""
+) -> tuple[list[list[str]], list[list[Suggestion]]]:
+    """Per span: the 0.3.0 words and today's (whole words only, with their gains)."""
     decode: Callable[[int], str] = lambda i: scorer.lm.tokenizer.decode([i])  # noqa: E731
     old, new = [], []
     for it in items:
@@ -181,11 +206,17 @@ def next_token_lists(
         tokens, words = scorer.analyse(text, [Segment(0, 0, len(text), text, 0)])
         first = next((w for w in words[0] if w.end > it["start"]), None)
         old.append(next_token_030(first, tokens, decode) if first else [])
-        new.append(next_token_suggestions(first, tokens, decode) if first else [])
+        if first is None:
+            new.append([])
+            continue
+        span = text[it["start"] : it["end"]]
+        at = max(0, first.start - it["start"])
+        found = next_token_suggestions(first, tokens, decode)
+        new.append(in_place(found, span, at, min(len(span), first.end - it["start"])))
     return old, new
 
 
-def reader_lists(items: list[dict[str, Any]]) -> tuple[list[list[str]], float]:
+def reader_lists(items: list[dict[str, Any]]) -> tuple[list[list[Suggestion]], float]:
     """Per span: what the source reader (the adequacy model, `--adequacy`) would write at its
     first word, given the source; one reading per row; and seconds per row read."""
     from mtqa.source.adequacy import SUGGEST_TOP_K, load_adequacy_model, score_pair
@@ -204,11 +235,34 @@ def reader_lists(items: list[dict[str, Any]]) -> tuple[list[list[str]], float]:
     return out, (time.perf_counter() - start) / max(1, len(readings))
 
 
-def first_then(first: list[list[str]], then: list[list[str]]) -> list[list[str]]:
+def first_then(
+    first: list[list[Suggestion]], then: list[list[Suggestion]]
+) -> list[list[Suggestion]]:
     return [led_by(a, b) for a, b in zip(first, then, strict=True)]
 
 
-MARGINS = (-5.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
+def gated(lists: list[list[Suggestion]], margin: float | None) -> list[list[Suggestion]]:
+    """Only the suggestions whose gain reaches `margin` (what `reader_margin`/`lm_margin` do:
+    gains fall with rank, so gating after ranking equals gating before)."""
+    if margin is None:
+        return lists
+    return [[x for x in items if x.gain is None or x.gain >= margin] for items in lists]
+
+
+def chosen_margin(curve: dict[str, dict[str, float]], aim: float = PRECISION_AIM) -> float | None:
+    """The rule fixed before measuring: the smallest margin whose precision of shown reaches
+    the aim on train; None (show all) when none does."""
+    for margin in MARGINS:
+        if curve[f"margin {margin:+.0f}"]["precision_of_shown"] >= aim:
+            return margin
+    return None
+
+
+def gain_curve(lists: list[list[Suggestion]], items: list[dict[str, Any]]) -> dict[str, Any]:
+    curve = {"ungated": metrics(texts(lists), items)}
+    for margin in MARGINS:
+        curve[f"margin {margin:+.0f}"] = metrics(texts(gated(lists, margin)), items)
+    return curve
 
 
 def gained_lists(scorer: Scorer, items: list[dict[str, Any]]) -> dict[str, list[Any]]:
@@ -254,71 +308,109 @@ def margin_curve(gained: list[list[Any]], items: list[dict[str, Any]]) -> dict[s
     return curve
 
 
+def by_word_kind(lists: list[list[Suggestion]], items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The LM's suggestions on spans whose first word is a function word ("a" -> "the") and on
+    the rest, apart."""
+    out = {}
+    for kind in ("function", "content"):
+        picked = [
+            (lst, it)
+            for lst, it in zip(lists, items, strict=True)
+            if (unigram_bits(span_text(it).split()[0].lower()) < FUNCTION_WORD_BITS)
+            == (kind == "function")
+        ]
+        out[kind] = metrics(texts([p[0] for p in picked]), [p[1] for p in picked])
+    return out
+
+
+def report(title: str, table: dict[str, dict[str, float]]) -> None:
+    print(title)
+    print(f"  {'method':40}{'hit@1':>8}{'hit@5':>8}{'none':>8}{'prec.':>8}")
+    for name, m in table.items():
+        print(
+            f"  {name:40}{m['hit@1']:8.3f}{m['hit@5']:8.3f}{m['no_suggestion']:8.3f}"
+            f"{m['precision_of_shown']:8.3f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int, default=600, help="spans per split (0: all)")
+    parser.add_argument(
+        "--train-limit", type=int, default=400, help="train spans the models read (margins)"
+    )
     parser.add_argument("--rerank", action="store_true", help="also the target-only re-ranking")
     parser.add_argument(
         "--reader", action="store_true", help="also the source reader (needs the Qwen parts)"
     )
     args = parser.parse_args()
     train, dev = spans_of("train", args.limit), spans_of("dev", args.limit)
-    on_train = {k: metrics(peer_lists(train, k), train) for k in AGREEMENT}
+    train_read = train[: args.train_limit]
+    on_train = {k: metrics(texts(peer_lists(train, k)), train) for k in AGREEMENT}
     start = time.perf_counter()
     scorer = Scorer.load()
     old, new = next_token_lists(scorer, dev)
     seconds = time.perf_counter() - start
+    _, new_train = next_token_lists(scorer, train_read)
+    lm_train_curve = gain_curve(new_train, train_read)
+    lm_margin = chosen_margin(lm_train_curve)
+    new_gated = gated(new, lm_margin)
     start = time.perf_counter()
     peers = {k: peer_lists(dev, k) for k in AGREEMENT}
     peer_seconds = (time.perf_counter() - start) / len(AGREEMENT)
+    agreed = peers[MIN_AGREEMENT]
     result: dict[str, Any] = {
-        "spans": {"train": len(train), "dev": len(dev)},
+        "spans": {"train": len(train), "train_read": len(train_read), "dev": len(dev)},
         "peers_per_span_dev": round(sum(len(it["peers"]) for it in dev) / max(1, len(dev)), 2),
         "min_agreement": MIN_AGREEMENT,
+        "precision_aim": PRECISION_AIM,
         "train": {f"peers>={k}": m for k, m in on_train.items()},
+        "train_margin_curves": {"lm": lm_train_curve},
+        "margins_chosen_on_train": {"lm": lm_margin},
         "dev": {
             "next_token_0.3.0": metrics(old, dev),
-            "next_token_whole_words": metrics(new, dev),
-            **{f"peers>={k}": metrics(lists, dev) for k, lists in peers.items()},
-            "peers_then_next_token": metrics(
-                [
-                    (p + [o for o in n if o not in p])[:5]
-                    for p, n in zip(peers[MIN_AGREEMENT], new, strict=True)
-                ],
-                dev,
-            ),
+            "next_token_whole_words": metrics(texts(new), dev),
+            "next_token_whole_words_gated": metrics(texts(new_gated), dev),
+            **{f"peers>={k}": metrics(texts(lists), dev) for k, lists in peers.items()},
+            "peers_then_next_token": metrics(texts(first_then(agreed, new_gated)), dev),
         },
+        "dev_margin_curves": {"lm": gain_curve(new, dev)},
+        "dev_lm_by_word_kind": by_word_kind(new, dev),
         "next_token_seconds": round(seconds, 1),
         "peers_seconds_per_span": round(peer_seconds / max(1, len(dev)), 5),
     }
     if args.reader:
+        read_train, _ = reader_lists(train_read)
+        reader_train_curve = gain_curve(read_train, train_read)
+        reader_margin = chosen_margin(reader_train_curve)
+        result["train_margin_curves"]["reader"] = reader_train_curve
+        result["margins_chosen_on_train"]["reader"] = reader_margin
         read, seconds_per_row = reader_lists(dev)
+        read_gated = gated(read, reader_margin)
         result["reader_seconds_per_row"] = round(seconds_per_row, 3)
-        result["dev"]["reader"] = metrics(read, dev)
-        result["dev"]["reader_then_next_token"] = metrics(first_then(read, new), dev)
-        agreed = peers[MIN_AGREEMENT]
+        result["dev_margin_curves"]["reader"] = gain_curve(read, dev)
+        result["dev"]["reader"] = metrics(texts(read), dev)
+        result["dev"]["reader_gated"] = metrics(texts(read_gated), dev)
+        result["dev"]["reader_then_next_token"] = metrics(
+            texts(first_then(read_gated, new_gated)), dev
+        )
+        result["dev"]["peers_then_reader"] = metrics(texts(first_then(agreed, read_gated)), dev)
         result["dev"]["peers_then_reader_then_next_token"] = metrics(
-            first_then(first_then(agreed, read), new), dev
+            texts(first_then(first_then(agreed, read_gated), new_gated)), dev
         )
     print(f"{len(dev)} dev spans ({len(train)} train); shipped agreement: {MIN_AGREEMENT}")
-    print(f"{'method':24}{'hit@1':>8}{'hit@5':>8}{'none':>8}{'prec.':>8}")
-    for name, m in result["dev"].items():
-        print(
-            f"{name:24}{m['hit@1']:8.3f}{m['hit@5']:8.3f}{m['no_suggestion']:8.3f}"
-            f"{m['precision_of_shown']:8.3f}"
-        )
+    print(f"margins chosen on train: {result['margins_chosen_on_train']}")
+    report("dev (the shipped combinations use the chosen margins)", result["dev"])
+    report("dev, the LM by the span's first word", result["dev_lm_by_word_kind"])
+    for source, curve in result["dev_margin_curves"].items():
+        report(f"dev, {source} by margin", curve)
     if args.rerank:
         start = time.perf_counter()
         gained = gained_lists(scorer, dev)
         result["rerank_seconds_per_span"] = round((time.perf_counter() - start) / len(dev), 3)
         result["dev_target_only"] = {k: margin_curve(v, dev) for k, v in gained.items()}
         for name, curve in result["dev_target_only"].items():
-            print(name)
-            for label, m in curve.items():
-                print(
-                    f"  {label:22}{m['hit@1']:8.3f}{m['hit@5']:8.3f}{m['no_suggestion']:8.3f}"
-                    f"{m['precision_of_shown']:8.3f}"
-                )
+            report(name, curve)
     name = "suggestions" + ("-rerank" if args.rerank else "") + ("-reader" if args.reader else "")
     write_result(name, result)
 

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mtqa.core.result import DocumentResult, SentenceResult, Signature, Span
+from mtqa.core.result import DocumentResult, SentenceResult, Signature, Span, fixes
 
 SIGNATURE = Signature(
     version="0.1.0",
@@ -86,7 +86,7 @@ def _apply_flag(text: str, sentences: list[SentenceResult], flag: Flag) -> None:
         severity=flag.severity,
         reason=flag.reason,
         message=flag.message,
-        suggestions=list(flag.suggestions),
+        suggested=fixes(*flag.suggestions),
         surprisal=12.5,
     )
     sentence.spans.append(span)

@@ -49,6 +49,12 @@ def test_jsonl_and_tsv_have_one_row_per_sentence() -> None:
     assert len(jsonl) == 40 and all("signature" in json.loads(line) for line in jsonl)
     tsv = mtqa("score", SEED, "-q", "-f", "tsv").stdout.decode().splitlines()
     assert len(tsv) == 41 and tsv[0].startswith("doc_id\tindex")
+    header = tsv[0].split("\t")
+    rows = [dict(zip(header, line.split("\t"), strict=True)) for line in tsv[1:]]
+    suggested = [r for r in rows if r["suggestions"].strip(";")]
+    assert suggested, "no TSV row carries a suggestion"
+    for row in suggested:  # one entry per span, in the spans' order
+        assert len(row["suggestions"].split(";")) == len(row["spans"].split(";"))
 
 
 def test_stdin_is_read() -> None:

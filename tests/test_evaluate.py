@@ -56,6 +56,31 @@ def test_thresholds_reach_their_precision_targets() -> None:
         assert major[flagged].mean() >= target - 0.02
 
 
+def test_split_half_agreement_measures_how_reliably_humans_rank_systems() -> None:
+    """Systems far apart rank the same on either half of the segments (1.0); systems whose
+    MQM is the same noise rank by chance (near 0.5)."""
+    import numpy as np
+
+    from mtqa.calibration.agreement import split_half_agreement
+    from mtqa.calibration.evidence import Evidence
+
+    rng = np.random.default_rng(1)
+    empty = np.zeros(0)
+
+    def rows(offset: float) -> tuple[list[Evidence], dict[str, list[int]]]:
+        evidence, by_system = [], {}
+        for s in range(6):
+            by_system[f"sys{s}"] = []
+            for item in range(60):
+                mqm = s * offset + float(rng.exponential(3.0))
+                by_system[f"sys{s}"].append(len(evidence))
+                evidence.append(Evidence(f"x-{s}-{item}", [], empty, empty, False, mqm, str(item)))
+        return evidence, by_system
+
+    assert split_half_agreement(*rows(5.0), splits=50) == 1.0
+    assert 0.25 <= split_half_agreement(*rows(0.0), splits=50) <= 0.75
+
+
 def test_pairwise_accuracy_orders_systems_as_humans_do() -> None:
     from mtqa.calibration.agreement import pairwise_accuracy
 

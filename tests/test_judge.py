@@ -68,6 +68,18 @@ def test_word_candidates_are_whole_words_never_the_original() -> None:
     assert word_candidates(np.arange(3), cased, "Passionate", after_space=True) == ["Close", "Warm"]
 
 
+def test_word_suggestions_replace_their_word_inside_the_span() -> None:
+    from mtqa.core.result import Suggestion
+    from mtqa.scoring.judge import in_place
+
+    close = [Suggestion("close", "reader", 2.0)]
+    got = in_place(close, "passionate relationship", 0, 10)
+    assert got == [Suggestion("close relationship", "reader", 2.0)]
+    assert in_place(close, "a passionate one", 2, 12)[0].text == "a close one"
+    # One changed word does not mend a long stretch: nothing is offered for it.
+    assert in_place(close, "Take an inch in battle, Russia asks", 0, 4) == []
+
+
 def test_no_language_model_suggestion_for_a_name() -> None:
     """Reading the English alone the LM cannot know which name is meant: it suggests none (the
     source reader and the peers still can); a lower-case word gets its whole words."""
@@ -80,10 +92,19 @@ def test_no_language_model_suggestion_for_a_name() -> None:
     pieces = [" Trump", " Mike", " close"]
     one = np.zeros(1, dtype=np.int64)
     scores = TokenScores(
-        ids=one, starts=one, ends=one, logprob=np.zeros(1, np.float32),
-        top_ids=np.array([[0, 1, 2]]), top_logprob=np.zeros((1, 3)),
+        ids=one, starts=one, ends=one, logprob=np.full(1, -2.5, np.float32),
+        top_ids=np.array([[0, 1, 2]]), top_logprob=np.array([[-1.0, -2.0, -3.0]]),
     )  # fmt: skip
     name = Word(0, 5, "Vance", 12.0, 18.0, 3.0, "name", 0)
     assert suggestions(name, scores, pieces.__getitem__) == []
     word = Word(0, 10, "passionate", 12.0, 16.0, 3.0, "lower", 0)
-    assert suggestions(word, scores, pieces.__getitem__) == ["Trump", "Mike", "close"]
+    got = suggestions(word, scores, pieces.__getitem__)
+    assert [(s.text, s.by, s.gain) for s in got] == [
+        ("Trump", "lm", 1.5), ("Mike", "lm", 0.5), ("close", "lm", -0.5)
+    ]  # fmt: skip
+    # A margin shows only what the model finds that much likelier than the original word.
+    assert [s.text for s in suggestions(word, scores, pieces.__getitem__, margin=0.0)] == [
+        "Trump", "Mike"
+    ]  # fmt: skip
+    assert suggestions(word, scores, pieces.__getitem__, margin=2.0) == []
+    assert "4.5× as likely as “passionate”" in got[0].why("passionate")

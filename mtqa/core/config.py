@@ -34,6 +34,11 @@ class Config:
     major_anomaly: float = 16.0  # bits: a span this anomalous is Major
     phrase_threshold: float = 8.0  # bits: neighbours this anomalous join a span
     top_k: int = 20  # alternatives kept per token; up to 5 become suggestions
+    # A suggestion is shown only when the model proposing it finds it at least this much likelier
+    # than the span's word there (nats; None: no gate). Chosen on MQM train by
+    # benchmarks/suggestions.py: "say nothing rather than something wrong".
+    reader_margin: float | None = None
+    lm_margin: float | None = None
     # Which words become spans: "detector" (the learned word-level detector) or "surprisal"
     # (0.3.0: words whose anomaly passes `anomaly_threshold`).
     span_model: str = "surprisal"
@@ -84,6 +89,8 @@ class ConfigSchema(BaseModel):
     major_anomaly: float = 16.0
     phrase_threshold: float = 8.0
     top_k: int = Field(default=20, ge=1, le=100)
+    reader_margin: float | None = Field(default=None, ge=-20.0, le=20.0)
+    lm_margin: float | None = Field(default=None, ge=-20.0, le=20.0)
     span_model: Literal["surprisal", "detector"] = "surprisal"
     features: list[str] = Field(min_length=1)
     means: list[float]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -24,6 +25,51 @@ REASONS = (
 SEVERITIES = ("major", "minor")
 
 
+#: Who proposed a suggestion: the other systems' translations, the source reader, the target-only
+#: language model, or a check's deterministic fix.
+SUGGESTERS = ("peers", "reader", "lm", "check")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One replacement for a span, with why it is offered.
+
+    `gain`: how much likelier the proposing model finds it than the span's own word at that
+    position (natural log, nats); None for the peers' and the checks' suggestions. `support`:
+    how many other translations write it (peers only).
+    """
+
+    text: str
+    by: str = "check"
+    gain: float | None = None
+    support: int | None = None
+
+    def why(self, original: str) -> str:
+        """One line for an editor: who proposes it and how strongly (the report's hover)."""
+        if self.by == "peers":
+            n = self.support or 0
+            return f"{n} other translation{'s' if n != 1 else ''} write “{self.text}” here"
+        if self.by in ("reader", "lm") and self.gain is not None:
+            who = "Given the source" if self.by == "reader" else "Reading the English alone"
+            ratio = math.exp(self.gain)
+            times = f"{ratio:.1f}× as likely as" if ratio < 10 else f"{ratio:.0f}× as likely as"
+            return f"{who}, “{self.text}” is {times} “{original}” here (gain {self.gain:+.2f} nats)"
+        return "the check's own fix"
+
+    def to_record(self) -> dict[str, Any]:
+        record: dict[str, Any] = {"text": self.text, "by": self.by}
+        if self.gain is not None:
+            record["gain"] = round(self.gain, 2)
+        if self.support is not None:
+            record["support"] = self.support
+        return record
+
+
+def fixes(*texts: str) -> list[Suggestion]:
+    """A check's deterministic fixes as suggestions."""
+    return [Suggestion(text) for text in texts]
+
+
 @dataclass
 class Span:
     """A suspicious stretch of the document, like a LanguageTool match.
@@ -37,13 +83,18 @@ class Span:
     severity: str
     reason: str
     message: str
-    suggestions: list[str] = field(default_factory=list)
+    suggested: list[Suggestion] = field(default_factory=list)
     surprisal: float = 0.0  # frequency-corrected surprisal in bits (0 for rule-based checks)
     probability: float | None = None  # the detector's P(a reviewer marks an error here)
 
     @property
     def length(self) -> int:
         return self.end - self.start
+
+    @property
+    def suggestions(self) -> list[str]:
+        """The suggested replacements' texts, best first."""
+        return [item.text for item in self.suggested]
 
     def to_record(self, offset: int = 0) -> dict[str, Any]:
         """As a results-log record, with offsets relative to `offset` (its segment's start)."""
@@ -54,15 +105,28 @@ class Span:
             "severity": self.severity,
             "reason": self.reason,
             "message": self.message,
-            "suggestions": list(self.suggestions),
+            "suggestions": self.suggestions,
+            "suggested": [item.to_record() for item in self.suggested],
             "surprisal": round(self.surprisal, 3),
             **({} if self.probability is None else {"probability": round(self.probability, 3)}),
         }
 
     @classmethod
     def from_record(cls, record: dict[str, Any], offset: int = 0) -> Span:
-        """The inverse of `to_record` (`offset`: where its segment starts)."""
-        return cls(**{**record, "start": record["start"] + offset, "end": record["end"] + offset})
+        """The inverse of `to_record` (`offset`: where its segment starts); a record from before
+        0.7.0 has only the texts."""
+        skip = ("suggestions", "suggested", "start", "end")
+        fields = {k: v for k, v in record.items() if k not in skip}
+        if "suggested" in record:
+            suggested = [Suggestion(**item) for item in record["suggested"]]
+        else:
+            suggested = fixes(*record.get("suggestions", []))
+        return cls(
+            **fields,
+            suggested=suggested,
+            start=record["start"] + offset,
+            end=record["end"] + offset,
+        )
 
 
 @dataclass
@@ -152,6 +216,10 @@ class DocumentResult:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        for sentence, sentence_data in zip(self.sentences, data["sentences"], strict=True):
+            for span, span_data in zip(sentence.spans, sentence_data["spans"], strict=True):
+                span_data["suggestions"] = span.suggestions
+                span_data["suggested"] = [item.to_record() for item in span.suggested]
         data["score"] = self.score
         data["n_sentences"] = len(self.sentences)
         data["n_flagged"] = len(self.flagged)

@@ -43,6 +43,7 @@ TSV_FIELDS = (
     "severity",
     "reasons",
     "spans",
+    "suggestions",  # per span, in the order of `spans` (";"-separated), best first ("|")
     "text",
 )
 
@@ -53,6 +54,7 @@ def to_tsv(doc: DocumentResult) -> str:
     writer.writerow(TSV_FIELDS)
     for sent in doc.sentences:
         spans = ";".join(f"{s.start}-{s.end}:{s.reason}:{s.text}" for s in sent.spans)
+        fixes = ";".join("|".join(s.suggestions) for s in sent.spans)
         writer.writerow(
             [
                 doc.doc_id or "",
@@ -64,6 +66,7 @@ def to_tsv(doc: DocumentResult) -> str:
                 sent.severity or "",
                 ",".join(sent.reasons),
                 spans,
+                fixes,
                 sent.text,
             ]
         )

@@ -129,6 +129,7 @@ def _span_data(span: Span, sentence: SentenceResult, text: str, shown: bool) -> 
         "reason": span.reason,
         "msg": span.message,
         "sugg": list(span.suggestions),
+        "why": [item.why(span.text) for item in span.suggested],
         "shown": shown,
     }
 

@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import ModelError
-from ..core.result import Span
+from ..core.result import Span, Suggestion
 from ..core.segment import Segment
 from ..models import TokenScores
+from .judge import in_place
 from .signals import FUNCTION_WORD_BITS, Word
 from .word_features import with_neighbours, word_features, word_hidden
 
@@ -228,7 +229,7 @@ def learned_spans(
     words: list[Word],
     p_any: np.ndarray,
     p_major: np.ndarray,
-    suggest: Callable[[Word], list[str]] | None = None,
+    suggest: Callable[[Word], list[Suggestion]] | None = None,
     detector: Detector | None = None,
 ) -> list[Span]:
     """Spans from word probabilities (at most three, most likely first): adjacent words above
@@ -257,7 +258,16 @@ def learned_spans(
                 reason="mistranslation" if content else "fluency",
                 message=f"likely wrong ({probability:.2f}): a reviewer would probably mark this "
                 + ("word choice" if content else "wording"),
-                suggestions=suggest(words[first]) if suggest else [],
+                suggested=(
+                    in_place(
+                        suggest(words[first]),
+                        text[found_span.start : found_span.end],
+                        0,
+                        words[first].end - found_span.start,
+                    )
+                    if suggest
+                    else []
+                ),
                 surprisal=round(max(w.anomaly for w in inside), 3),
                 probability=round(probability, 3),
             )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from itertools import islice
 
 import numpy as np
 
 from ..core.config import Config
-from ..core.result import SentenceResult, Span
+from ..core.result import SentenceResult, Span, Suggestion
 from ..core.segment import Segment
 from ..models import TokenScores
 from .signals import FUNCTION_WORD_BITS, Word, unigram_bits
@@ -82,7 +84,7 @@ def find_spans(
     text: str,
     words: list[Word],
     config: Config,
-    suggest: Callable[[Word], list[str]] | None = None,
+    suggest: Callable[[Word], list[Suggestion]] | None = None,
     offset: int = 0,
 ) -> list[Span]:
     """Anomalous words, grown into phrases with anomalous neighbours, with suggestions.
@@ -119,7 +121,16 @@ def find_spans(
                 severity=severity,
                 reason=reason,
                 message=message,
-                suggestions=suggest(word) if suggest else [],
+                suggested=(
+                    in_place(
+                        suggest(word),
+                        text[start - offset : end - offset],
+                        word.start - start,
+                        word.end - start,
+                    )
+                    if suggest
+                    else []
+                ),
                 surprisal=round(word.anomaly, 3),
             )
         )
@@ -133,6 +144,30 @@ def _joins(word: Word, config: Config) -> bool:
 # A suggestion must be a word English text uses (about once in 8 million words or more):
 # this keeps out sub-word pieces a tokenizer decodes on their own ("uster", "attr").
 WHOLE_WORD_MAX_BITS = 23.0
+# The longest span a one-word suggestion is offered for (as the peers' replacements).
+MAX_PHRASE_WORDS = 3
+
+
+def _whole_words(
+    top_ids: np.ndarray, decode: Callable[[int], str], original: str, after_space: bool
+) -> Iterator[tuple[int, str]]:
+    """(rank, word) for each of a model's likeliest tokens that is a whole-word replacement."""
+    content = unigram_bits(original.lower()) >= FUNCTION_WORD_BITS
+    seen = {original.lower()}
+    for rank, token_id in enumerate(top_ids):
+        piece = decode(int(token_id))
+        candidate = piece.strip()
+        bits = unigram_bits(candidate.lower())
+        if (
+            len(candidate) > 1
+            and candidate.replace("-", "").isalpha()
+            and (piece[:1].isspace() or not after_space)
+            and bits <= WHOLE_WORD_MAX_BITS
+            and candidate.lower() not in seen
+            and (not content or bits >= FUNCTION_WORD_BITS)
+        ):
+            seen.add(candidate.lower())
+            yield rank, candidate
 
 
 def word_candidates(
@@ -149,29 +184,39 @@ def word_candidates(
     word: the editor wants a replacement of the same kind ("passionate" -> "close"), not a
     different construction.
     """
-    content = unigram_bits(original.lower()) >= FUNCTION_WORD_BITS
-    seen = {original.lower()}
-    out: list[str] = []
-    for token_id in top_ids:
-        piece = decode(int(token_id))
-        candidate = piece.strip()
-        bits = unigram_bits(candidate.lower())
-        if (
-            len(candidate) > 1
-            and candidate.replace("-", "").isalpha()
-            and (piece[:1].isspace() or not after_space)
-            and bits <= WHOLE_WORD_MAX_BITS
-            and candidate.lower() not in seen
-            and (not content or bits >= FUNCTION_WORD_BITS)
-        ):
-            seen.add(candidate.lower())
-            out.append(candidate)
-    return out[:limit]
+    return [word for _, word in islice(_whole_words(top_ids, decode, original, after_space), limit)]
+
+
+def gained_candidates(
+    scores: TokenScores,
+    row: int,
+    decode: Callable[[int], str],
+    original: str,
+    after_space: bool,
+    by: str,
+    margin: float | None = None,
+    limit: int = 5,
+) -> list[Suggestion]:
+    """`word_candidates` at token `row` of `scores`, each with its gain over the original (log
+    P(candidate) - log P(the original's token) there, in nats), those below `margin` left out."""
+    own = float(scores.logprob[row])
+    out: list[Suggestion] = []
+    for rank, word in _whole_words(scores.top_ids[row], decode, original, after_space):
+        gain = float(scores.top_logprob[row][rank]) - own
+        if margin is None or gain >= margin:
+            out.append(Suggestion(word, by, round(gain, 2)))
+        if len(out) == limit:
+            break
+    return out
 
 
 def suggestions(
-    word: Word, scores: TokenScores, decode: Callable[[int], str], limit: int = 5
-) -> list[str]:
+    word: Word,
+    scores: TokenScores,
+    decode: Callable[[int], str],
+    limit: int = 5,
+    margin: float | None = None,
+) -> list[Suggestion]:
     """The language model's likeliest words at the position of the word's first token (it
     reads the left context only). None for a name: reading the English alone it cannot know
     which name is meant (on MQM dev its first word was right for 1 of 165 capitalised spans, and
@@ -179,13 +224,28 @@ def suggestions(
     if word.kind == "name":
         return []
     after_space = word.first_token > 0 and scores.ends[word.first_token - 1] < word.start
-    return word_candidates(scores.top_ids[word.first_token], decode, word.text, after_space, limit)
+    return gained_candidates(
+        scores, word.first_token, decode, word.text, after_space, "lm", margin, limit
+    )
 
 
-def led_by(first: list[str], rest: list[str], limit: int = 5) -> list[str]:
+def in_place(
+    items: list[Suggestion], span: str, word_start: int, word_end: int
+) -> list[Suggestion]:
+    """Suggestions for one word of `span` (`span[word_start:word_end]`) as replacements of
+    the whole span, the rest kept: "Use" on "passionate relationship" then gives "close
+    relationship", not "close". None for a span of more than `MAX_PHRASE_WORDS` words: one
+    changed word does not mend that much ("Ar an inch in battle, Russia asks ...")."""
+    if len(span.split()) > MAX_PHRASE_WORDS:
+        return []
+    before, after = span[:word_start], span[word_end:]
+    return [replace(item, text=before + item.text + after) for item in items]
+
+
+def led_by(first: list[Suggestion], rest: list[Suggestion], limit: int = 5) -> list[Suggestion]:
     """`first`, then those of `rest` it does not already hold (in any case), at most `limit`."""
-    taken = {word.lower() for word in first}
-    return (first + [word for word in rest if word.lower() not in taken])[:limit]
+    taken = {item.text.lower() for item in first}
+    return (first + [item for item in rest if item.text.lower() not in taken])[:limit]
 
 
 def reader_suggestions(
@@ -195,17 +255,24 @@ def reader_suggestions(
     reading: TokenScores,
     decode: Callable[[int], str],
     limit: int = 5,
-) -> list[str]:
+    margin: float | None = None,
+) -> list[Suggestion]:
     """What the source reader (the adequacy model: it has read the source and the English up to
-    here) would write at the first word of `text[start:end]`, likeliest first. Measured on MQM
-    dev (benchmarks/suggestions.py --reader) it finds the reference's word 2-4 times as often
-    as the left-context LM."""
+    here) would write at the first word of `text[start:end]`, likeliest first, each with its
+    gain over the original word there; those under `margin` are left out. Measured on MQM dev
+    (benchmarks/suggestions.py --reader) it finds the reference's word 2-4 times as often as
+    the left-context LM."""
     inside = np.where(reading.ends > start)[0]
-    words = text[start:end].split()
+    span = text[start:end]
+    words = span.split()
     if inside.size == 0 or not words:
         return []
     after_space = start > 0 and text[start - 1].isspace()
-    return word_candidates(reading.top_ids[int(inside[0])], decode, words[0], after_space, limit)
+    found = gained_candidates(
+        reading, int(inside[0]), decode, words[0], after_space, "reader", margin, limit
+    )
+    at = span.index(words[0])
+    return in_place(found, span, at, at + len(words[0]))
 
 
 def judge_sentence(

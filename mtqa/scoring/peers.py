@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..core.config import Config
-from ..core.result import Span
+from ..core.result import Span, Suggestion
 from ..source import distinct_vectors
 from .judge import led_by
 
@@ -203,7 +203,7 @@ def _words(text: str) -> list[tuple[int, int, str]]:
 
 def peer_replacements(
     target: str, start: int, end: int, peers: Sequence[str], min_agreement: int = MIN_AGREEMENT
-) -> list[str]:
+) -> list[Suggestion]:
     """What the other translations write where this one writes `target[start:end]`, most
     agreed first: each peer is aligned to the target word by word (difflib on lower-cased
     words); where the span's words fall in a replaced block, the peer's words in their place
@@ -242,7 +242,11 @@ def peer_replacements(
                 spelled.setdefault(key, phrase)
             break
     ranked = sorted(counts, key=lambda k: -counts[k])  # stable
-    return [spelled[k] for k in ranked if counts[k] >= min_agreement]
+    return [
+        Suggestion(spelled[k], "peers", support=counts[k])
+        for k in ranked
+        if counts[k] >= min_agreement
+    ]
 
 
 def with_peer_suggestions(target: str, spans: list[Span], peers: Sequence[str]) -> list[Span]:
@@ -251,6 +255,6 @@ def with_peer_suggestions(target: str, spans: list[Span], peers: Sequence[str]) 
     for span in spans:
         agreed = peer_replacements(target, span.start, span.end, peers)
         if agreed:
-            span = replace(span, suggestions=led_by(agreed, span.suggestions))
+            span = replace(span, suggested=led_by(agreed, span.suggested))
         out.append(span)
     return out

@@ -85,6 +85,7 @@ class Scorer:
             preset=self.preset,
             threshold=self.config.threshold(self.preset),
             context=f"document/window{self.config.window}"
+            + self._suggestion_tag()
             + self._adequacy_tag()
             + self._device_tag(),
         )
@@ -100,7 +101,14 @@ class Scorer:
     def _adequacy_tag(self) -> str:
         if self.adequacy is None:
             return ""
-        return f"+adequacy:{self.adequacy.name}@{self.adequacy.file_hash[:12]}"
+        margin = self.config.reader_margin
+        gate = "" if margin is None else f"/margin{margin:+g}"
+        return f"+adequacy:{self.adequacy.name}@{self.adequacy.file_hash[:12]}{gate}"
+
+    def _suggestion_tag(self) -> str:
+        """The LM suggestions' margin (the config hash holds it too; said here for people)."""
+        margin = self.config.lm_margin
+        return "" if margin is None else f"+lm-margin{margin:+g}"
 
     def load_adequacy(self, spec: str | None = None) -> None:
         """Also read the source with a multilingual LM (default: the embedded Qwen 0.5B)."""
@@ -155,7 +163,7 @@ class Scorer:
             features = sentence_features(words, bits[segment_tokens(tokens, seg)])
             if src_features is not None:
                 features.update(src_features[seg.index])
-            suggest = lambda w: suggestions(w, tokens, decode)  # noqa: E731
+            suggest = lambda w: suggestions(w, tokens, decode, margin=cfg.lm_margin)  # noqa: E731
             if detector_words is not None:
                 seg_words = detector_words[seg.index]
                 p_any, p_major = word_probabilities(text, tokens, seg_words, seg)
@@ -175,7 +183,9 @@ class Scorer:
                     from ..source.adequacy import adequacy_spans
 
                     decode_reader = _decoder(self.adequacy)
-                    spans = with_reader_suggestions(seg, spans, reading, decode_reader)
+                    spans = with_reader_suggestions(
+                        seg, spans, reading, decode_reader, cfg.reader_margin
+                    )
                     spans += adequacy_spans(seg.text, reading, decode_reader, seg.start)
             spans.sort(key=lambda s: (s.start, s.end))
             hidden = sentence_hidden(tokens, seg) if head else None
@@ -317,17 +327,22 @@ def sentence_hidden(tokens: TokenScores, seg: Segment) -> np.ndarray:
 
 
 def with_reader_suggestions(
-    seg: Segment, spans: list[Span], reading: TokenScores, decode: Callable[[int], str]
+    seg: Segment,
+    spans: list[Span],
+    reading: TokenScores,
+    decode: Callable[[int], str],
+    margin: float | None = None,
 ) -> list[Span]:
-    """Word-choice spans suggest what the source reader would write first, then the LM's
-    words; the checks keep their own deterministic fixes (the source's number)."""
+    """Word-choice spans suggest what the source reader would write first (those it prefers
+    to the span's word by at least `margin`), then the LM's words; the checks keep their own
+    deterministic fixes (the source's number)."""
     out = []
     for span in spans:
         if span.reason in ("mistranslation", "fluency"):
             read = reader_suggestions(
-                seg.text, span.start - seg.start, span.end - seg.start, reading, decode
+                seg.text, span.start - seg.start, span.end - seg.start, reading, decode, 5, margin
             )
-            span = replace(span, suggestions=led_by(read, span.suggestions))
+            span = replace(span, suggested=led_by(read, span.suggested))
         out.append(span)
     return out
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..core.language import lang_code, source_language
-from ..core.result import Span
+from ..core.result import Span, Suggestion
 from ..models import LoadedModel, TokenScores, load_model, project_states
 
 __all__ = [
@@ -278,7 +278,7 @@ def adequacy_spans(
             severity,
             "mistranslation",
             message,
-            [suggestion],
+            [Suggestion(suggestion, "reader", round(alt_lp - logprob, 2))],
             round(bits, 3),
         )
         found.append((logprob, span))

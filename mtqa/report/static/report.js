@@ -178,9 +178,10 @@
         const box = el('div', 'sugg');
         box.setAttribute('role', 'group');
         box.setAttribute('aria-label', 'Suggestions');
-        sp.sugg.forEach((sugg) => {
+        sp.sugg.forEach((sugg, j) => {
           const b = el('button', 'use', 'Use \u201c' + sugg + '\u201d');
           b.type = 'button';
+          if (sp.why && sp.why[j]) b.title = sp.why[j];
           b.setAttribute('aria-label', 'Replace \u201c' + sp.text + '\u201d with \u201c' + sugg + '\u201d');
           b.addEventListener('click', () => applySuggestion(pos, k, sugg));
           box.appendChild(b);
