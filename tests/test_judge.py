@@ -108,3 +108,9 @@ def test_no_language_model_suggestion_for_a_name() -> None:
     ]  # fmt: skip
     assert suggestions(word, scores, pieces.__getitem__, margin=2.0) == []
     assert "4.5× as likely as “passionate”" in got[0].why("passionate")
+    # The shipped scope: the LM's words only for a function word (right 9.5% of the time on
+    # MQM dev, against 3.7% for content words), or never.
+    assert suggestions(word, scores, pieces.__getitem__, scope="function_words") == []
+    article = Word(0, 1, "a", 12.0, 5.0, 3.0, "lower", 0)
+    assert len(suggestions(article, scores, pieces.__getitem__, scope="function_words")) == 3
+    assert suggestions(article, scores, pieces.__getitem__, scope="none") == []

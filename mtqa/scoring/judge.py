@@ -216,12 +216,16 @@ def suggestions(
     decode: Callable[[int], str],
     limit: int = 5,
     margin: float | None = None,
+    scope: str = "all",
 ) -> list[Suggestion]:
     """The language model's likeliest words at the position of the word's first token (it
     reads the left context only). None for a name: reading the English alone it cannot know
     which name is meant (on MQM dev its first word was right for 1 of 165 capitalised spans, and
-    its "names" are often pieces, "Vlad", "Stan"); the source reader and the peers can."""
-    if word.kind == "name":
+    its "names" are often pieces, "Vlad", "Stan"); the source reader and the peers can. `scope`
+    "function_words": only for a function word ("a" -> "the"), "none": never."""
+    if word.kind == "name" or scope == "none":
+        return []
+    if scope == "function_words" and word.unigram >= FUNCTION_WORD_BITS:
         return []
     after_space = word.first_token > 0 and scores.ends[word.first_token - 1] < word.start
     return gained_candidates(

@@ -107,8 +107,9 @@ class Scorer:
 
     def _suggestion_tag(self) -> str:
         """The LM suggestions' margin (the config hash holds it too; said here for people)."""
-        margin = self.config.lm_margin
-        return "" if margin is None else f"+lm-margin{margin:+g}"
+        margin, scope = self.config.lm_margin, self.config.lm_suggestions
+        tag = "" if scope == "function_words" else f"+lm-suggestions:{scope}"
+        return tag + ("" if margin is None else f"+lm-margin{margin:+g}")
 
     def load_adequacy(self, spec: str | None = None) -> None:
         """Also read the source with a multilingual LM (default: the embedded Qwen 0.5B)."""
@@ -163,7 +164,9 @@ class Scorer:
             features = sentence_features(words, bits[segment_tokens(tokens, seg)])
             if src_features is not None:
                 features.update(src_features[seg.index])
-            suggest = lambda w: suggestions(w, tokens, decode, margin=cfg.lm_margin)  # noqa: E731
+            suggest = lambda w: suggestions(  # noqa: E731
+                w, tokens, decode, margin=cfg.lm_margin, scope=cfg.lm_suggestions
+            )
             if detector_words is not None:
                 seg_words = detector_words[seg.index]
                 p_any, p_major = word_probabilities(text, tokens, seg_words, seg)
