@@ -208,15 +208,49 @@ def span_model_section(scorer: Scorer, seed: str, repeat: int) -> dict[str, floa
     }
 
 
+def suggestion_section(scorer: Scorer, seed: str, repeat: int) -> dict[str, float]:
+    """What suggestions cost on the seed: scored with the LM suggesting for no span, for
+    function-word spans (the default) and for every span (0.6.1), medians of `repeat`."""
+    config = scorer.config
+    seconds = {}
+    for scope in ("none", "function_words", "all"):
+        scorer.config = replace(config, lm_suggestions=scope)
+        scorer.score(seed)  # warm-up
+        seconds[scope], doc = timed(lambda: scorer.score(seed), repeat)
+    scorer.config = config
+    flagged = len(doc.flagged)
+    return {
+        "none_s": round(seconds["none"], 3),
+        "function_words_s": round(seconds["function_words"], 3),
+        "all_s": round(seconds["all"], 3),
+        "flagged_sentences": flagged,
+        "ms_per_flagged_sentence_all": round(
+            1000 * (seconds["all"] - seconds["none"]) / max(1, flagged), 2
+        ),
+        "growth_default": round(seconds["function_words"] / seconds["none"] - 1, 4),
+        "growth_all": round(seconds["all"] / seconds["none"] - 1, 4),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1000, help="MQM dev targets to score")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--startup-runs", type=int, default=5, help="fresh processes to time")
     parser.add_argument(
-        "--only", choices=["startup", "floor", "spans"], help="measure this section alone"
+        "--only",
+        choices=["startup", "floor", "spans", "suggestions"],
+        help="measure this section alone",
     )
     args = parser.parse_args()
+
+    if args.only == "suggestions":
+        path = RESULTS / "speed.json"
+        previous = json.loads(path.read_text()) if path.exists() else {}
+        cost = suggestion_section(Scorer.load(), SEED.read_text(encoding="utf-8"), args.repeat)
+        print(json.dumps(cost, indent=2))
+        print(f"wrote {write_result('speed', {**previous, 'seed_suggestions': cost})}")
+        return
 
     if args.only == "spans":
         path = RESULTS / "speed.json"
@@ -294,6 +328,7 @@ def main() -> None:
         "load_cached_median_s": round(cached[len(cached) // 2], 2),
         "seed": throughput(len(seed_sents), seed_tokens, t_seed, t_seed_base),
         "seed_span_models": span_models,
+        "seed_suggestions": suggestion_section(scorer, seed, args.repeat),
         "mqm_dev": {
             "documents": len(docs),
             **throughput(len(rows), mqm_tokens, t_mqm, t_mqm_base),
