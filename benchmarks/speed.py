@@ -232,6 +232,14 @@ def suggestion_section(scorer: Scorer, seed: str, repeat: int) -> dict[str, floa
     }
 
 
+def update_section(key: str, figures: dict) -> None:
+    """Print one section's figures and replace only that section of speed.json."""
+    path = RESULTS / "speed.json"
+    previous = json.loads(path.read_text()) if path.exists() else {}
+    print(json.dumps(figures, indent=2))
+    print(f"wrote {write_result('speed', {**previous, key: figures})}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1000, help="MQM dev targets to score")
@@ -244,35 +252,19 @@ def main() -> None:
     )
     args = parser.parse_args()
 
+    seed = SEED.read_text(encoding="utf-8")
     if args.only == "suggestions":
-        path = RESULTS / "speed.json"
-        previous = json.loads(path.read_text()) if path.exists() else {}
-        cost = suggestion_section(Scorer.load(), SEED.read_text(encoding="utf-8"), args.repeat)
-        print(json.dumps(cost, indent=2))
-        print(f"wrote {write_result('speed', {**previous, 'seed_suggestions': cost})}")
+        update_section("seed_suggestions", suggestion_section(Scorer.load(), seed, args.repeat))
         return
-
     if args.only == "spans":
-        path = RESULTS / "speed.json"
-        previous = json.loads(path.read_text()) if path.exists() else {}
-        spans = span_model_section(Scorer.load(), SEED.read_text(encoding="utf-8"), args.repeat)
-        print(json.dumps(spans, indent=2))
-        print(f"wrote {write_result('speed', {**previous, 'seed_span_models': spans})}")
+        update_section("seed_span_models", span_model_section(Scorer.load(), seed, args.repeat))
         return
     if args.only == "floor":
-        floor = floor_section(args.rows, args.repeat)
-        path = RESULTS / "speed.json"
-        previous = json.loads(path.read_text()) if path.exists() else {}
-        print(json.dumps(floor, indent=2))
-        print(f"wrote {write_result('speed', {**previous, 'model_floor': floor})}")
+        update_section("model_floor", floor_section(args.rows, args.repeat))
         return
     start_up = startup(args.startup_runs)
     if args.only == "startup":
-        path = RESULTS / "speed.json"
-        previous = json.loads(path.read_text()) if path.exists() else {}
-        result = {**previous, "startup": start_up}
-        print(json.dumps(start_up, indent=2))
-        print(f"wrote {write_result('speed', result)}")
+        update_section("startup", start_up)
         return
 
     with tempfile.TemporaryDirectory() as cache:
@@ -281,7 +273,6 @@ def main() -> None:
     scorer = Scorer.load()
     count = lambda text: len(scorer.lm.tokenizer(text)["input_ids"])  # noqa: E731
 
-    seed = SEED.read_text(encoding="utf-8")
     seed_sents = [s.text for s in split_sentences(seed)]
     seed_tokens = count(seed)
     scorer.score(seed)  # warm-up: the first pass allocates buffers and loads the detector

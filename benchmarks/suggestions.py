@@ -14,7 +14,7 @@ Methods, given the gold span:
                spans whose first word is a function word only (`lm_suggestions`); the
                `_every_span` rows put the LM's words on every span, as 0.6.1 did
   next_token_whole_words   today's `judge.suggestions`: the same, whole words only (a word-start
-               token that English text uses, `judge.word_candidates`), put in the place of
+               token that English text uses, `judge.whole_words`), put in the place of
                the span's first word (`judge.in_place`: "close relationship" for "passionate
                relationship"), as every LM and reader suggestion is since 0.7.0
   (--reader) reader   what the source reader (the adequacy model, `--adequacy`: Qwen2.5 0.5B,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from mtqa.core.config import Config
 from mtqa.core.result import Span
 from mtqa.core.segment import Segment
@@ -55,7 +57,12 @@ def test_word_candidates_are_whole_words_never_the_original() -> None:
     function word is ever suggested."""
     import numpy as np
 
-    from mtqa.scoring.judge import word_candidates
+    from mtqa.scoring.judge import whole_words
+
+    def word_candidates(
+        ids: np.ndarray, decode: Callable[[int], str], original: str, after_space: bool
+    ) -> list[str]:
+        return [word for _, word in whole_words(ids, decode, original, after_space)][:5]
 
     pieces = [" close", "uster", " Passionate", " the", " warm", " attr", "", " ", " close"]
     decode = pieces.__getitem__

@@ -25,15 +25,12 @@ REASONS = (
 SEVERITIES = ("major", "minor")
 
 
-#: Who proposed a suggestion: the other systems' translations, the source reader, the target-only
-#: language model, or a check's deterministic fix.
-SUGGESTERS = ("peers", "reader", "lm", "check")
-
-
 @dataclass(frozen=True)
 class Suggestion:
     """One replacement for a span, with why it is offered.
 
+    `by`: who proposed it: "peers" (the other systems' translations), "reader" (the source
+    reader), "lm" (the target-only language model) or "check" (a check's deterministic fix).
     `gain`: how much likelier the proposing model finds it than the span's own word at that
     position (natural log, nats); None for the peers' and the checks' suggestions. `support`:
     how many other translations write it (peers only).
@@ -96,6 +93,13 @@ class Span:
         """The suggested replacements' texts, best first."""
         return [item.text for item in self.suggested]
 
+    def suggestion_record(self) -> dict[str, Any]:
+        """The suggestions as every output writes them: the texts, and the records."""
+        return {
+            "suggestions": self.suggestions,
+            "suggested": [item.to_record() for item in self.suggested],
+        }
+
     def to_record(self, offset: int = 0) -> dict[str, Any]:
         """As a results-log record, with offsets relative to `offset` (its segment's start)."""
         return {
@@ -105,8 +109,7 @@ class Span:
             "severity": self.severity,
             "reason": self.reason,
             "message": self.message,
-            "suggestions": self.suggestions,
-            "suggested": [item.to_record() for item in self.suggested],
+            **self.suggestion_record(),
             "surprisal": round(self.surprisal, 3),
             **({} if self.probability is None else {"probability": round(self.probability, 3)}),
         }
@@ -218,8 +221,7 @@ class DocumentResult:
         data = asdict(self)
         for sentence, sentence_data in zip(self.sentences, data["sentences"], strict=True):
             for span, span_data in zip(sentence.spans, sentence_data["spans"], strict=True):
-                span_data["suggestions"] = span.suggestions
-                span_data["suggested"] = [item.to_record() for item in span.suggested]
+                span_data.update(span.suggestion_record())
         data["score"] = self.score
         data["n_sentences"] = len(self.sentences)
         data["n_flagged"] = len(self.flagged)

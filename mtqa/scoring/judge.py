@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from itertools import islice
 
 import numpy as np
 
@@ -148,10 +147,17 @@ WHOLE_WORD_MAX_BITS = 23.0
 MAX_PHRASE_WORDS = 3
 
 
-def _whole_words(
+def whole_words(
     top_ids: np.ndarray, decode: Callable[[int], str], original: str, after_space: bool
 ) -> Iterator[tuple[int, str]]:
-    """(rank, word) for each of a model's likeliest tokens that is a whole-word replacement."""
+    """(rank, word) for each of a model's likeliest tokens at a word's first position that is a
+    whole-word replacement.
+
+    A kept token starts a word (a leading space where the original has one), is a known English
+    word, is not the original word in any case, and, for a content word, is not a function
+    word: the editor wants a replacement of the same kind ("passionate" -> "close"), not a
+    different construction.
+    """
     content = unigram_bits(original.lower()) >= FUNCTION_WORD_BITS
     seen = {original.lower()}
     for rank, token_id in enumerate(top_ids):
@@ -170,23 +176,6 @@ def _whole_words(
             yield rank, candidate
 
 
-def word_candidates(
-    top_ids: np.ndarray,
-    decode: Callable[[int], str],
-    original: str,
-    after_space: bool,
-    limit: int = 5,
-) -> list[str]:
-    """A model's likeliest tokens at a word's first position, kept when they are whole words.
-
-    A kept token starts a word (a leading space where the original has one), is a known English
-    word, is not the original word in any case, and, for a content word, is not a function
-    word: the editor wants a replacement of the same kind ("passionate" -> "close"), not a
-    different construction.
-    """
-    return [word for _, word in islice(_whole_words(top_ids, decode, original, after_space), limit)]
-
-
 def gained_candidates(
     scores: TokenScores,
     row: int,
@@ -197,11 +186,11 @@ def gained_candidates(
     margin: float | None = None,
     limit: int = 5,
 ) -> list[Suggestion]:
-    """`word_candidates` at token `row` of `scores`, each with its gain over the original (log
+    """`whole_words` at token `row` of `scores`, each with its gain over the original (log
     P(candidate) - log P(the original's token) there, in nats), those below `margin` left out."""
     own = float(scores.logprob[row])
     out: list[Suggestion] = []
-    for rank, word in _whole_words(scores.top_ids[row], decode, original, after_space):
+    for rank, word in whole_words(scores.top_ids[row], decode, original, after_space):
         gain = float(scores.top_logprob[row][rank]) - own
         if margin is None or gain >= margin:
             out.append(Suggestion(word, by, round(gain, 2)))
