@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from mtqa import Scorer
 from mtqa.batch import BatchOptions, run_batch
 from mtqa.batch.peers import peers_config
+from mtqa.core.errors import ModelError
 from mtqa.core.result import Signature, Span, Suggestion
 from mtqa.corpus import open_corpus
+from mtqa.scoring.peer_support import (
+    PEER_WORD_FEATURES,
+    load_peer_detector,
+    peer_aware_spans,
+    peer_word_features,
+    token_support,
+)
 from mtqa.scoring.peers import (
     PEER_FEATURES,
     group_features,
@@ -75,6 +85,11 @@ def test_peers_agree_on_the_replacement() -> None:
     assert texts(peer_replacements(target, at, at + 4, peers)) == ["attrition"]
     at = target.index("moons")
     assert texts(peer_replacements(target, at, at + 5, peers)) == ["months"]
+    # A span wider than the change: the peers' words in its place, the shared ones kept.
+    at = target.index("of loss")
+    assert texts(peer_replacements(target, at, at + 7, peers)) == ["of attrition"]
+    at = target.index("continue for moons")
+    assert texts(peer_replacements(target, at, at + 18, peers)) == ["last for months"]
     # One peer alone is a choice, not agreement; the original is never suggested.
     assert peer_replacements(target, at, at + 5, peers[:1]) == []
     assert peer_replacements(ATTRITION[0], 0, 7, ATTRITION[1:], 1) == []
@@ -122,6 +137,15 @@ def test_batch_with_peers_rejudges_and_undoes(scorer: Scorer, tmp_path: Path) ->
     assert len(records) == 12
     for record in records:
         assert set(record["base"]) == {"score", "flagged", "severity", "reasons", "spans"}
+        # Every sentence keeps its detector words, flagged or not, for the peer pass.
+        assert record["words"] and all(0 <= p <= 1 and 0 <= m <= 1 for *_, p, m in record["words"])
+        assert all(
+            record["target"][a:b].strip() == record["target"][a:b] != ""
+            for a, b, *_ in record["words"]
+        )
+        for span in record["spans"]:
+            if "probability" in span:  # the detector's spans, re-judged with the peers
+                assert "other translations use" in span["message"]
         assert set(PEER_FEATURES) <= set(record["peer_features"])
         assert record["features"]["n_words"] > 0
     by = {(r["system"], r["line"]): r for r in records}
@@ -129,11 +153,13 @@ def test_batch_with_peers_rejudges_and_undoes(scorer: Scorer, tmp_path: Path) ->
     assert outlier["peer_features"]["peer_unsupported"] >= 2
     assert outlier["score"] < min(p["score"] for p in peers)
     assert outlier["score"] < outlier["base"]["score"]  # peers make the evidence stronger
-    if outlier["flagged"]:
-        texts = {s["text"] for s in outlier["spans"] if s["reason"] == "mistranslation"}
-        assert "loss" in texts
-        loss = next(s for s in outlier["spans"] if s["text"] == "loss")
-        assert loss["suggestions"][0] == "attrition"  # what the other systems agree on
+    assert outlier["flagged"]
+    at = outlier["target"].index("loss")
+    loss = next(s for s in outlier["spans"] if s["start"] <= at < s["end"])
+    assert loss["reason"] == "mistranslation" and "0 of the 3" in loss["message"]
+    # What the other systems agree on, in the span's place ("of loss" -> "of attrition").
+    assert loss["suggested"][0]["by"] == "peers"
+    assert "attrition" in loss["suggestions"][0].split()
     summary = json.loads((out / "summary.json").read_text())
     assert "config:default-peers@" in summary["signature"]
     assert summary["signature"].endswith("+peers")
@@ -186,3 +212,43 @@ def test_peers_with_two_systems_change_nothing(scorer: Scorer, tmp_path: Path) -
     assert any("--peers: 2 systems" in w for w in peers.warnings)
     assert peers.summary["signature"] == plain.summary["signature"]
     assert _records(tmp_path / "a") == _records(tmp_path / "b")
+
+
+def test_support_counts_the_aligned_words() -> None:
+    target, peers = ATTRITION[3], ATTRITION[:3]
+    spans, support = token_support(target, peers)
+    by_word = {target[a:b]: row for (a, b), row in zip(spans, support, strict=True)}
+    assert by_word["loss"].tolist() == [0.0, 0.0]  # no peer writes it, anywhere
+    assert by_word["moons"].tolist() == [0.0, 0.0]
+    assert by_word["Ukraine"].tolist() == [1.0, 1.0]
+    # "war" is in every peer; one peer writes it in another order ("eastern war").
+    assert by_word["war"][0] == 1.0 and 0.0 < by_word["war"][1] <= 1.0
+    assert token_support(target, [])[1].shape == (len(spans), 2)
+
+
+def test_peer_aware_spans_name_the_unsupported_word() -> None:
+    target, peers = ATTRITION[3], ATTRITION[:3]
+    words = [(m.start(), m.end()) for m in re.finditer(r"\w+", target)]
+    flat = np.full(len(words), 0.3)
+    feats = peer_word_features(target, words, flat, flat / 3, peers)
+    assert feats.shape == (len(words), len(PEER_WORD_FEATURES))
+    assert np.isfinite(feats).all()
+    spans, p_any, p_major = peer_aware_spans(target, words, flat, flat / 3, peers)
+    assert len(spans) <= 3 and p_any.shape == p_major.shape == (len(words),)
+    loss = words.index((target.index("loss"), target.index("loss") + 4))
+    ukraine = 0
+    # Same detector probability everywhere: the word no peer writes is the likelier error.
+    assert p_any[loss] > p_any[ukraine] + 0.1
+    for span in spans:
+        assert target[span.start : span.end] == span.text
+        assert "other translations use" in span.message and span.probability is not None
+    again = peer_aware_spans(target, words, flat, flat / 3, peers)
+    assert [s.to_record() for s in again[0]] == [s.to_record() for s in spans]
+
+
+def test_damaged_peer_detector_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "broken.npz").write_bytes(b"not a zip")
+    (tmp_path / "broken.json").write_text("{}")
+    with pytest.raises(ModelError) as err:
+        load_peer_detector(tmp_path / "broken")
+    assert "\n" not in str(err.value) and "reinstall mtqa" in str(err.value)

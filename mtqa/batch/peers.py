@@ -19,6 +19,7 @@ from ..core.result import Signature, Span
 from ..scoring import (
     group_features,
     judge_segment,
+    peer_aware_spans,
     peer_spans,
     peer_words,
     with_peer_suggestions,
@@ -74,8 +75,12 @@ def judge_item(
         if not target.strip():
             continue  # an empty translation stays a Major omission
         record["base"] = {name: record[name] for name in BASE_FIELDS}
-        spans = [Span.from_record(s) for s in record["spans"]] + peer_spans(mine)
         others = [t for i, t in enumerate(targets) if i != index and t.strip()]
+        spans = [Span.from_record(s) for s in record["spans"]]
+        if record.get("words"):  # the detector's words, re-judged with the peers
+            spans = rejudge_words(target, spans, record["words"], others)
+        else:  # surprisal spans, or a log from before 0.8.0: add the words no peer uses
+            spans += peer_spans(mine)
         spans = with_peer_suggestions(target, spans, others)
         judged = judge_segment(target, {**record["features"], **peer}, spans, config, threshold)
         record["score"] = round(judged.score, 6)
@@ -85,6 +90,23 @@ def judge_item(
         record["spans"] = [s.to_record() for s in judged.spans]
         record["peer_features"] = {k: round(v, 4) for k, v in peer.items()}
     return True
+
+
+def rejudge_words(
+    target: str, spans: list[Span], words: Sequence[Sequence[float]], others: Sequence[str]
+) -> list[Span]:
+    """The detector's spans replaced by the peer-aware detector's (`scoring.peer_support`);
+    the other findings stay. A new span at the offsets of an old one keeps its suggestions."""
+    offsets = [(int(w[0]), int(w[1])) for w in words]
+    p_any = np.array([float(w[2]) for w in words])
+    p_major = np.array([float(w[3]) for w in words])
+    found, _, _ = peer_aware_spans(target, offsets, p_any, p_major, others)
+    old = {(s.start, s.end): s for s in spans if s.probability is not None}
+    kept = [s for s in spans if s.probability is None]
+    return kept + [
+        replace(s, suggested=old[(s.start, s.end)].suggested) if (s.start, s.end) in old else s
+        for s in found
+    ]
 
 
 def judge_peers(

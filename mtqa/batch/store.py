@@ -61,6 +61,10 @@ def segment_records(doc: Document, doc_index: int, result: DocumentResult) -> li
                 "reasons": list(sentence.reasons),
                 "spans": [span.to_record(sentence.start) for span in sentence.spans],
                 "features": sentence.features,
+                "words": [
+                    [start - sentence.start, end - sentence.start, p_any, p_major]
+                    for start, end, p_any, p_major in sentence.word_probabilities
+                ],
                 "start": sentence.start,
                 "end": sentence.end,
                 "paragraph": sentence.paragraph,
@@ -193,6 +197,10 @@ def document_from_records(records: list[dict[str, Any]], signature: Signature) -
                 segment_id=record["segment_id"],
                 source=record["source"],
                 reference=_first_reference(record["reference"]),
+                word_probabilities=[
+                    (int(a) + start, int(b) + start, float(p), float(m))
+                    for a, b, p, m in record.get("words") or []
+                ],
             )
         )
     return DocumentResult(

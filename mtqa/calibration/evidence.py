@@ -26,6 +26,7 @@ from ..scoring import (
     group_features,
     join_segments,
     judge_segment,
+    peer_aware_spans,
     peer_spans,
     peer_words,
     segment_tokens,
@@ -68,6 +69,7 @@ class Evidence:
     source: str | None = None
     extra: dict[str, float] | None = None  # source-aware features, when attached
     peer_words: list[PeerWord] | None = None  # content words and their support among peers
+    peers: list[str] | None = None  # the other systems' translations of its item, when attached
     # The learned detector's words (alpha 0.5), its inputs for them (target-only word features,
     # hidden states as float16, a third of the cache: probabilities agree with `mtqa score`'s to
     # rounding; a retrained detector is measured without another LM pass), and
@@ -245,16 +247,24 @@ def judge_evidence(
     words = words_at(evidence, config.alpha)
     features = features_for(evidence, config, words)
     source = evidence.source if evidence.extra is not None else None
+    with_peers = evidence.peers is not None and uses_peers(config)
     if config.span_model == "detector" and evidence.p_any is not None:
         assert evidence.p_major is not None
-        spans = learned_spans(
-            evidence.target, evidence.detector_words, evidence.p_any, evidence.p_major
-        )
+        if with_peers:  # as `batch --peers` re-judges the words
+            assert evidence.peers is not None
+            offsets = [(w.start, w.end) for w in evidence.detector_words]
+            spans = peer_aware_spans(
+                evidence.target, offsets, evidence.p_any, evidence.p_major, evidence.peers
+            )[0]
+        else:
+            spans = learned_spans(
+                evidence.target, evidence.detector_words, evidence.p_any, evidence.p_major
+            )
     else:
         spans = find_spans(evidence.target, words, config)
+        if with_peers and evidence.peer_words is not None:
+            spans += peer_spans(evidence.peer_words)
     spans += run_checks(evidence.target, source)
-    if evidence.peer_words is not None and uses_peers(config):
-        spans += peer_spans(evidence.peer_words)
     result = judge_segment(evidence.target, features, spans, config, threshold)
     return result.score, result.flagged, [(s.start, s.end) for s in result.spans]
 
@@ -291,6 +301,7 @@ def attach_peer_features(evidence: list[Evidence], base: Config) -> list[Evidenc
         for e, feats, mine in zip(members, peer, words, strict=True):
             e.extra = {**(e.extra or {}), **feats}
             e.peer_words = mine
+            e.peers = [o.target for o in members if o is not e and o.target.strip()]
             out.append(e)
     return out
 

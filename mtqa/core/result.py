@@ -150,6 +150,10 @@ class SentenceResult:
     segment_id: str | None = None
     source: str | None = None
     reference: str | None = None
+    # The learned detector's words: (start, end, P(a reviewer marks it), P(Major)), document
+    # offsets; empty under `span_model: surprisal`. Kept for every sentence, flagged or not, so
+    # a later pass (`batch --peers`) can re-judge the words without another LM pass.
+    word_probabilities: list[tuple[int, int, float, float]] = field(default_factory=list)
 
     @property
     def risk(self) -> float:

@@ -2,6 +2,7 @@
 and the peer signals that compare a translation with other systems' translations."""
 
 from .judge import judge_segment, judge_sentence, risk
+from .peer_support import PEER_WORD_FEATURES, load_peer_detector, peer_aware_spans
 from .peers import (
     MIN_CANDIDATES,
     PEER_FEATURES,
@@ -21,6 +22,7 @@ __all__ = [
     "LN2",
     "MIN_CANDIDATES",
     "PEER_FEATURES",
+    "PEER_WORD_FEATURES",
     "PeerWord",
     "Scorer",
     "Word",
@@ -28,8 +30,10 @@ __all__ = [
     "anomaly",
     "group_features",
     "join_segments",
+    "load_peer_detector",
     "judge_segment",
     "judge_sentence",
+    "peer_aware_spans",
     "peer_feature_names",
     "peer_spans",
     "peer_words",

@@ -40,7 +40,7 @@ PEER_FEATURES = (
 )
 UNSUPPORTED = 0.2  # a content word used by at most this share of the peers is unsupported
 COMMON_ZIPF = 6.0  # words at least this frequent (Zipf scale: "the", "of", "will") are not judged
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 
 
 @dataclass
@@ -63,7 +63,7 @@ def peer_feature_names(base: Sequence[str]) -> tuple[str, ...]:
     return tuple(rel_name(f) for f in base) + PEER_FEATURES + tuple(map(rel_name, PEER_FEATURES))
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     word = word.lower()
     for suffix in ("ing", "ed", "es", "s"):
         if len(word) > 4 and word.endswith(suffix):
@@ -80,20 +80,20 @@ def _is_content(word: str) -> bool:
 def content_words(target: str) -> list[tuple[int, int, str]]:
     """Content words of a text with their offsets (numbers included, function words not)."""
     return [
-        (m.start(), m.end(), m.group()) for m in _WORD.finditer(target) if _is_content(m.group())
+        (m.start(), m.end(), m.group()) for m in WORD.finditer(target) if _is_content(m.group())
     ]
 
 
 def peer_words(candidates: Sequence[str]) -> list[list[PeerWord]]:
     """For each candidate, its content words and how many of the other candidates use them."""
-    bags = [{_stem(m.group()) for m in _WORD.finditer(text)} for text in candidates]
+    bags = [{stem(m.group()) for m in WORD.finditer(text)} for text in candidates]
     out: list[list[PeerWord]] = []
     for i, text in enumerate(candidates):
         others = [bag for j, bag in enumerate(bags) if j != i]
         words = []
         for start, end, word in content_words(text):
-            stem = _stem(word)
-            support = sum(stem in bag for bag in others) / len(others) if others else 1.0
+            key = stem(word)
+            support = sum(key in bag for bag in others) / len(others) if others else 1.0
             words.append(PeerWord(start, end, word, support, len(others)))
         out.append(words)
     return out
@@ -197,8 +197,39 @@ MIN_AGREEMENT = 2
 MAX_REPLACEMENT_WORDS = 3
 
 
-def _words(text: str) -> list[tuple[int, int, str]]:
-    return [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+def word_tokens(text: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group()) for m in WORD.finditer(text)]
+
+
+def _in_place(
+    opcodes: Sequence[tuple[str, int, int, int, int]], theirs: list[str], lo: int, hi: int
+) -> tuple[list[str], int] | None:
+    """What a peer writes in place of my words lo..hi (inclusive), from a word alignment's
+    opcodes, and how many of those words differ from mine; None when a replaced block crosses
+    the span's edge with a different length (no telling which of its words are the span's)."""
+    words: list[str] = []
+    changed = 0
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "insert":
+            if lo < i1 <= hi:  # words the peer adds between the span's own
+                words += theirs[j1:j2]
+                changed += j2 - j1
+            continue
+        a, b = max(i1, lo), min(i2, hi + 1)
+        if a >= b:
+            continue
+        if tag == "equal":
+            words += theirs[j1 + a - i1 : j1 + b - i1]
+        elif tag == "replace":
+            if lo <= i1 and i2 <= hi + 1:
+                part = theirs[j1:j2]
+            elif i2 - i1 == j2 - j1:
+                part = theirs[j1 + a - i1 : j1 + b - i1]
+            else:
+                return None
+            words += part
+            changed += len(part)
+    return words, changed
 
 
 def peer_replacements(
@@ -206,12 +237,13 @@ def peer_replacements(
 ) -> list[Suggestion]:
     """What the other translations write where this one writes `target[start:end]`, most
     agreed first: each peer is aligned to the target word by word (difflib on lower-cased
-    words); where the span's words fall in a replaced block, the peer's words in their place
-    (1-3 words; positional inside a longer block of equal length) are its candidate. The
-    original words and candidates fewer than `min_agreement` peers share are dropped."""
+    words) and its words in the span's place are its candidate: words it shares with the span
+    stay, replaced and added ones (1-3 of them) come in (positional inside a longer replaced
+    block of equal length). The original words and candidates fewer than `min_agreement` peers
+    share are dropped."""
     from difflib import SequenceMatcher
 
-    mine = _words(target)
+    mine = word_tokens(target)
     inside = [i for i, (a, b, _) in enumerate(mine) if a < end and start < b]
     if not inside:
         return []
@@ -220,27 +252,19 @@ def peer_replacements(
     counts: dict[str, int] = {}  # in the order first seen: ties keep that order
     spelled: dict[str, str] = {}
     for peer in peers:
-        theirs = [w for _, _, w in _words(peer)]
+        theirs = [w for _, _, w in word_tokens(peer)]
         matcher = SequenceMatcher(
             a=[w.lower() for _, _, w in mine], b=[w.lower() for w in theirs], autojunk=False
         )
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-            if not (i1 <= lo and hi < i2):
-                continue
-            if tag != "replace":
-                break
-            if (i1, i2) == (lo, hi + 1):
-                words = theirs[j1:j2]
-            elif i2 - i1 == j2 - j1:
-                words = theirs[j1 + lo - i1 : j1 + hi - i1 + 1]
-            else:
-                break
-            phrase = " ".join(words)
-            key = phrase.lower()
-            if 1 <= len(words) <= MAX_REPLACEMENT_WORDS and key != original:
-                counts[key] = counts.get(key, 0) + 1
-                spelled.setdefault(key, phrase)
-            break
+        found = _in_place(matcher.get_opcodes(), theirs, lo, hi)
+        if found is None:
+            continue
+        words, changed = found
+        phrase = " ".join(words)
+        key = phrase.lower()
+        if words and 1 <= changed <= MAX_REPLACEMENT_WORDS and key != original:
+            counts[key] = counts.get(key, 0) + 1
+            spelled.setdefault(key, phrase)
     ranked = sorted(counts, key=lambda k: -counts[k])  # stable
     return [
         Suggestion(spelled[k], "peers", support=counts[k])

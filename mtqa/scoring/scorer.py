@@ -193,6 +193,11 @@ class Scorer:
             spans.sort(key=lambda s: (s.start, s.end))
             hidden = sentence_hidden(tokens, seg) if head else None
             judged = judge_sentence(seg, features, spans, cfg, threshold, hidden)
+            if detector_words is not None:
+                judged.word_probabilities = [
+                    (w.start, w.end, round(float(a), 4), round(float(m), 4))
+                    for w, a, m in zip(seg_words, p_any, p_major, strict=True)
+                ]
             if pairs is not None:
                 judged.source = pairs[0][seg.index].source
             sentences.append(judged)
