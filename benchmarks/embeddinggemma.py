@@ -161,7 +161,6 @@ def detector_check(layers: tuple[int, ...] = (12, DEFAULT_LAYER)) -> None:
     from peer_detector import best, fit, spans_of
     from spans import evaluate
 
-    from mtqa.calibration.detector_fit import DetectorSettings
     from mtqa.calibration.evidence import cached_extract, document_folds
     from mtqa.scoring import Scorer
     from mtqa.scoring.peer_support import PEER_WORD_FEATURES, peer_word_features
@@ -202,9 +201,8 @@ def detector_check(layers: tuple[int, ...] = (12, DEFAULT_LAYER)) -> None:
         p_any, p_major = np.zeros(len(x)), np.zeros(len(x))
         for k in range(5):
             train = word_fold != k
-            settings = DetectorSettings()
-            p_any[~train] = fit(x[train], y_any[train], settings).predict_proba(x[~train])[:, 1]
-            p_major[~train] = fit(x[train], y_major[train], settings).predict_proba(x[~train])[:, 1]
+            p_any[~train] = fit(x[train], y_any[train]).predict_proba(x[~train])[:, 1]
+            p_major[~train] = fit(x[train], y_major[train]).predict_proba(x[~train])[:, 1]
         probs, at = [], 0
         for w in words:
             probs.append((p_any[at : at + len(w)], p_major[at : at + len(w)]))

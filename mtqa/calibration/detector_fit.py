@@ -84,14 +84,28 @@ def export_trees(clf: Any) -> dict[str, np.ndarray]:
     return arrays
 
 
+def boosted_trees(settings: DetectorSettings) -> Any:
+    """An unfitted head: scikit-learn's HistGradientBoostingClassifier with `settings`."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(
+        max_iter=settings.trees,
+        learning_rate=settings.learning_rate,
+        max_leaf_nodes=settings.max_leaf_nodes,
+        min_samples_leaf=settings.min_samples_leaf,
+        max_depth=settings.max_depth,
+        l2_regularization=settings.l2,
+        early_stopping=False,
+        random_state=settings.seed,
+    )
+
+
 def fit_detector(
     evidence: list[Evidence],
     settings: DetectorSettings = DetectorSettings(),
     thresholds: dict[str, float] | None = None,
 ) -> tuple[Detector, dict[str, np.ndarray]]:
     """A detector trained on every word of `evidence`, and its arrays (for `detector.npz`)."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
     feats, hidden, y_any, y_major = word_table(evidence)
     mean = hidden.mean(0).astype(np.float64)
     rng = np.random.default_rng(settings.seed)
@@ -101,17 +115,7 @@ def fit_detector(
     flat: dict[str, np.ndarray] = {"pca_mean": mean, "pca_components": components}
     heads = {}
     for head, labels in zip(HEADS, (y_any, y_major), strict=True):
-        clf = HistGradientBoostingClassifier(
-            max_iter=settings.trees,
-            learning_rate=settings.learning_rate,
-            max_leaf_nodes=settings.max_leaf_nodes,
-            min_samples_leaf=settings.min_samples_leaf,
-            max_depth=settings.max_depth,
-            l2_regularization=settings.l2,
-            early_stopping=False,
-            random_state=settings.seed,
-        )
-        clf.fit(design, labels)
+        clf = boosted_trees(settings).fit(design, labels)
         arrays = export_trees(clf)
         heads[head] = trees_from(arrays)
         flat |= {f"{head}.{k}": v for k, v in arrays.items()}

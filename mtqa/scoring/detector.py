@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from .signals import FUNCTION_WORD_BITS, Word
 from .word_features import with_neighbours, word_features, word_hidden
 
 HEADS = ("any", "major")
+T = TypeVar("T")
 
 
 @dataclass
@@ -105,8 +106,12 @@ class Detector:
 
     def predict(self, word_feats: np.ndarray, hidden: np.ndarray | None) -> dict[str, np.ndarray]:
         """P(any error) and P(Major error) for each word of one segment (or many)."""
-        x = self.design(word_feats, hidden)
-        return {h: 1.0 / (1.0 + np.exp(-self.heads[h].raw(x))) for h in HEADS}
+        return head_probabilities(self.heads, self.design(word_feats, hidden))
+
+
+def head_probabilities(heads: Mapping[str, Trees], x: np.ndarray) -> dict[str, np.ndarray]:
+    """Each head's probability for each row of x (the logistic of its summed log-odds)."""
+    return {h: 1.0 / (1.0 + np.exp(-heads[h].raw(x))) for h in HEADS}
 
 
 def trees_from(arrays: Mapping[str, np.ndarray], prefix: str = "") -> Trees:
@@ -126,23 +131,38 @@ def trees_from(arrays: Mapping[str, np.ndarray], prefix: str = "") -> Trees:
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "detector"
 
 
-@lru_cache(maxsize=2)
-def load_detector(path: str | Path = DEFAULT_PATH) -> Detector:
-    """Load `detector.npz` + `detector.json` (no pickle), once per process; a missing or
-    damaged artefact is one `ModelError` line."""
+def read_trees_artefact(
+    path: str | Path,
+    what: str,
+    build: Callable[[Mapping[str, np.ndarray], dict[str, Any], dict[str, Trees]], T],
+) -> T:
+    """`build(arrays, meta, heads)` from `<path>.npz` (no pickle) + `<path>.json`; a missing or
+    damaged artefact (`build` raising ValueError/KeyError/TypeError included) is one
+    `ModelError` line naming `what`."""
     path = Path(path)
     try:
         arrays = np.load(path.with_suffix(".npz"), allow_pickle=False)
         meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-        heads = {h: trees_from(arrays, f"{h}.") for h in HEADS}
-        detector = Detector(arrays["pca_mean"], arrays["pca_components"], heads, meta)
-        detector.threshold_any, detector.threshold_major  # noqa: B018 - present and numeric
+        return build(arrays, meta, {h: trees_from(arrays, f"{h}.") for h in HEADS})
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
         raise ModelError(
-            f"the span detector {path.with_suffix('.npz')} is missing or damaged "
+            f"the {what} {path.with_suffix('.npz')} is missing or damaged "
             f"({type(exc).__name__}): reinstall mtqa"
         ) from None
+
+
+def _detector(
+    arrays: Mapping[str, np.ndarray], meta: dict[str, Any], heads: dict[str, Trees]
+) -> Detector:
+    detector = Detector(arrays["pca_mean"], arrays["pca_components"], heads, meta)
+    detector.threshold_any, detector.threshold_major  # noqa: B018 - present and numeric
     return detector
+
+
+@lru_cache(maxsize=2)
+def load_detector(path: str | Path = DEFAULT_PATH) -> Detector:
+    """Load `detector.npz` + `detector.json`, once per process."""
+    return read_trees_artefact(path, "span detector", _detector)
 
 
 @dataclass

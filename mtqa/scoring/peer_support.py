@@ -9,10 +9,8 @@ build them from its log.
 
 from __future__ import annotations
 
-import json
 import math
-import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -21,9 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import ModelError
 from ..core.result import Span
-from .detector import HEADS, Trees, spans_from_probs, trees_from
+from .detector import Trees, head_probabilities, read_trees_artefact, spans_from_probs
 from .peers import COMMON_ZIPF, stem, word_tokens
 
 _EPS = 1e-4
@@ -124,31 +121,27 @@ class PeerDetector:
         return float(t["any"]), float(t["major"])
 
     def predict(self, feats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        any_, major = (1.0 / (1.0 + np.exp(-self.heads[h].raw(feats))) for h in HEADS)
-        return any_, major
+        probs = head_probabilities(self.heads, feats)
+        return probs["any"], probs["major"]
 
 
 PEER_DETECTOR_PATH = Path(__file__).resolve().parent / "data" / "detector-peers"
 
 
+def _peer_detector(
+    arrays: Mapping[str, np.ndarray], meta: dict[str, Any], heads: dict[str, Trees]
+) -> PeerDetector:
+    if list(meta["features"]) != list(PEER_WORD_FEATURES):
+        raise ValueError("feature list differs")
+    model = PeerDetector(heads, meta)
+    model.thresholds  # noqa: B018 - present and numeric
+    return model
+
+
 @lru_cache(maxsize=2)
 def load_peer_detector(path: str | Path = PEER_DETECTOR_PATH) -> PeerDetector:
-    """Load the peer-aware detector (no pickle) once per process; a missing or damaged
-    artefact is one `ModelError` line."""
-    path = Path(path)
-    try:
-        arrays = np.load(path.with_suffix(".npz"), allow_pickle=False)
-        meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-        model = PeerDetector({h: trees_from(arrays, f"{h}.") for h in HEADS}, meta)
-        if list(meta["features"]) != list(PEER_WORD_FEATURES):
-            raise ValueError("feature list differs")
-        model.thresholds  # noqa: B018 - present and numeric
-    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
-        raise ModelError(
-            f"the peer-aware span detector {path.with_suffix('.npz')} is missing or damaged "
-            f"({type(exc).__name__}): reinstall mtqa"
-        ) from None
-    return model
+    """Load the peer-aware detector (`data/detector-peers.npz` + `.json`) once per process."""
+    return read_trees_artefact(path, "peer-aware span detector", _peer_detector)
 
 
 def peer_aware_spans(
