@@ -209,11 +209,12 @@ def span_model_section(scorer: Scorer, seed: str, repeat: int) -> dict[str, floa
 
 
 def suggestion_section(scorer: Scorer, seed: str, repeat: int) -> dict[str, float]:
-    """What suggestions cost on the seed: scored with the LM suggesting for no span, for
-    function-word spans (the default) and for every span (0.6.1), medians of `repeat`."""
+    """What suggestions cost on the seed: scored with the LM suggesting for no span, where the
+    gate shows them (the default, 0.9.0), for function-word spans (0.7-0.8; re-ranked by the
+    whole sentence since 0.9.0) and for every span (re-ranked), medians of `repeat`."""
     config = scorer.config
     seconds = {}
-    for scope in ("none", "function_words", "all"):
+    for scope in ("none", "gated", "function_words", "all"):
         scorer.config = replace(config, lm_suggestions=scope)
         scorer.score(seed)  # warm-up
         seconds[scope], doc = timed(lambda: scorer.score(seed), repeat)
@@ -221,13 +222,15 @@ def suggestion_section(scorer: Scorer, seed: str, repeat: int) -> dict[str, floa
     flagged = len(doc.flagged)
     return {
         "none_s": round(seconds["none"], 3),
+        "gated_s": round(seconds["gated"], 3),
         "function_words_s": round(seconds["function_words"], 3),
         "all_s": round(seconds["all"], 3),
         "flagged_sentences": flagged,
         "ms_per_flagged_sentence_all": round(
             1000 * (seconds["all"] - seconds["none"]) / max(1, flagged), 2
         ),
-        "growth_default": round(seconds["function_words"] / seconds["none"] - 1, 4),
+        "growth_default": round(seconds["gated"] / seconds["none"] - 1, 4),
+        "growth_function_words": round(seconds["function_words"] / seconds["none"] - 1, 4),
         "growth_all": round(seconds["all"] / seconds["none"] - 1, 4),
     }
 

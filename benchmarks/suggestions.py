@@ -10,9 +10,11 @@ letters remain).
 Methods, given the gold span:
   next_token   the 0.3.0 method (the LM's likeliest words at the span's first token, the
                target read alone; kept here as it was), never gated
-  next_token_shipped   what the shipped config shows target-only: next_token_whole_words on
-               spans whose first word is a function word only (`lm_suggestions`); the
-               `_every_span` rows put the LM's words on every span, as 0.6.1 did
+  next_token_shipped   what the shipped config shows target-only (`lm_suggestions`; 0.9.0:
+               "gated", the LM's words where the learned gate of
+               `benchmarks/suggestion_gate.py` shows them; 0.7-0.8: function-word spans only),
+               gated by `lm_margin` chosen on all train spans; the `_every_span` rows put the
+               LM's words (left-context order) on every span, as 0.6.1 did
   next_token_whole_words   today's `judge.suggestions`: the same, whole words only (a word-start
                token that English text uses, `judge.whole_words`), put in the place of
                the span's first word (`judge.in_place`: "close relationship" for "passionate
@@ -59,6 +61,7 @@ from mtqa.core.segment import Segment
 from mtqa.scoring import Scorer
 from mtqa.scoring.judge import in_place, led_by, reader_suggestions
 from mtqa.scoring.judge import suggestions as next_token_suggestions
+from mtqa.scoring.lm_suggestions import lm_suggestions
 from mtqa.scoring.peers import MIN_AGREEMENT, peer_replacements
 from mtqa.scoring.signals import FUNCTION_WORD_BITS, Word, unigram_bits
 
@@ -220,11 +223,41 @@ def next_token_lists(
         at = max(0, first.start - it["start"])
         found = next_token_suggestions(first, tokens, decode)
         new.append(in_place(found, span, at, min(len(span), first.end - it["start"])))
-        scope = scorer.config.lm_suggestions
-        shipped.append(
-            new[-1] if next_token_suggestions(first, tokens, decode, scope=scope) else []
-        )
+        shipped.append(shipped_words(scorer, text, it, first, tokens))
     return old, new, shipped
+
+
+def shipped_words(
+    scorer: Scorer, text: str, item: dict[str, Any], first: Word, tokens: Any
+) -> list[Suggestion]:
+    """What `mtqa score` shows target-only for the span (`lm_suggestions.lm_suggestions` with
+    the config's scope: by default the gated LM words), in place, ungated by margin (`gated`
+    applies it)."""
+    decode: Callable[[int], str] = lambda i: scorer.lm.tokenizer.decode([i])  # noqa: E731
+    cfg = scorer.config
+    found = lm_suggestions(
+        scorer.lm, first, tokens, decode, text, 0, cfg.window, cfg.lm_suggestions
+    )
+    span = text[item["start"] : item["end"]]
+    at = max(0, first.start - item["start"])
+    return in_place(found, span, at, min(len(span), first.end - item["start"]))
+
+
+def shipped_lists(scorer: Scorer, items: list[dict[str, Any]]) -> list[list[Suggestion]]:
+    """`shipped_words` per span (for the function-word scope, only those spans are read)."""
+    out: list[list[Suggestion]] = []
+    for it in items:
+        head = span_text(it).split()[0].lower()
+        if scorer.config.lm_suggestions == "function_words" and (
+            unigram_bits(head) >= FUNCTION_WORD_BITS
+        ):
+            out.append([])
+            continue
+        text = it["row"]["target"]
+        tokens, words = scorer.analyse(text, [Segment(0, 0, len(text), text, 0)])
+        first = next((w for w in words[0] if w.end > it["start"]), None)
+        out.append(shipped_words(scorer, text, it, first, tokens) if first else [])
+    return out
 
 
 def reader_lists(items: list[dict[str, Any]]) -> tuple[list[list[Suggestion]], float]:
@@ -348,7 +381,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int, default=600, help="spans per split (0: all)")
     parser.add_argument(
-        "--train-limit", type=int, default=400, help="train spans the models read (margins)"
+        "--train-limit", type=int, default=400, help="train spans the source reader reads"
     )
     parser.add_argument("--rerank", action="store_true", help="also the target-only re-ranking")
     parser.add_argument(
@@ -362,8 +395,7 @@ def main() -> None:
     scorer = Scorer.load()
     old, new, shipped = next_token_lists(scorer, dev)
     seconds = time.perf_counter() - start
-    _, new_train, _ = next_token_lists(scorer, train_read)
-    lm_train_curve = gain_curve(new_train, train_read)
+    lm_train_curve = gain_curve(shipped_lists(scorer, train), train)
     lm_margin = chosen_margin(lm_train_curve)
     new_gated = gated(shipped, lm_margin)
     start = time.perf_counter()
@@ -386,7 +418,10 @@ def main() -> None:
             "peers_then_next_token": metrics(texts(first_then(agreed, new_gated)), dev),
             "peers_then_next_token_every_span": metrics(texts(first_then(agreed, new)), dev),
         },
-        "dev_margin_curves": {"lm": gain_curve(new, dev)},
+        "dev_margin_curves": {
+            "lm": gain_curve(shipped, dev),
+            "lm_every_span": gain_curve(new, dev),
+        },
         "dev_lm_by_word_kind": by_word_kind(new, dev),
         "next_token_seconds": round(seconds, 1),
         "peers_seconds_per_span": round(peer_seconds / max(1, len(dev)), 5),

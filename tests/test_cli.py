@@ -11,6 +11,7 @@ from cli_run import mtqa
 
 DATA = Path(__file__).parent / "data"
 SEED = str(DATA / "seed_article.txt")
+ROOT = Path(__file__).parent.parent
 
 
 def _one_line_error(proc: subprocess.CompletedProcess, needle: str) -> None:
@@ -44,10 +45,14 @@ def test_json_output_file_and_gates(tmp_path: Path) -> None:
     assert mtqa("score", SEED, "-q", "-f", "json", "--fail-under", "1").returncode == 3
 
 
-def test_jsonl_and_tsv_have_one_row_per_sentence() -> None:
+def test_jsonl_and_tsv_have_one_row_per_sentence(tmp_path: Path) -> None:
     jsonl = mtqa("score", SEED, "-q", "-f", "jsonl").stdout.decode().splitlines()
     assert len(jsonl) == 40 and all("signature" in json.loads(line) for line in jsonl)
-    tsv = mtqa("score", SEED, "-q", "-f", "tsv").stdout.decode().splitlines()
+    # The default gate shows no LM suggestion on the seed: let the LM suggest for every span.
+    config = json.loads((ROOT / "configs" / "default.json").read_text())
+    every = tmp_path / "every-span.json"
+    every.write_text(json.dumps({**config, "lm_suggestions": "all"}))
+    tsv = mtqa("score", SEED, "-q", "-f", "tsv", "-c", str(every)).stdout.decode().splitlines()
     assert len(tsv) == 41 and tsv[0].startswith("doc_id\tindex")
     header = tsv[0].split("\t")
     rows = [dict(zip(header, line.split("\t"), strict=True)) for line in tsv[1:]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 
@@ -50,8 +51,15 @@ def test_span_invariants(seed_result: DocumentResult, seed_text: str) -> None:
             assert sent.start <= span.start < span.end <= sent.end
             assert span.severity in ("major", "minor")
             assert span.message
-    with_suggestions = [sp for s in seed_result.flagged for sp in s.spans if sp.suggestions]
-    assert with_suggestions, "no span carries a suggestion"
+
+
+def test_suggestion_invariants(scorer: Scorer, seed_text: str) -> None:
+    """With the LM suggesting for every span (`lm_suggestions: all`; the default gate shows
+    none on the seed): whole words in the span's place, never the span itself, with a gain."""
+    every = Scorer(scorer.lm, replace(scorer.config, lm_suggestions="all"), scorer.preset)
+    result = every.score(seed_text, doc_id="seed_article.txt")
+    with_suggestions = [sp for s in result.flagged for sp in s.spans if sp.suggestions]
+    assert len(with_suggestions) >= 5, "few spans carry a suggestion"
     for span in with_suggestions:
         assert span.text.lower() not in [w.lower() for w in span.suggestions]
         for item in span.suggested:  # whole-span replacements: one word changed, the rest kept

@@ -35,14 +35,16 @@ class Config:
     phrase_threshold: float = 8.0  # bits: neighbours this anomalous join a span
     top_k: int = 20  # alternatives kept per token; up to 5 become suggestions
     # A suggestion is shown only when the model proposing it finds it at least this much likelier
-    # than the span's word there (nats; None: no gate). Chosen on MQM train by
-    # benchmarks/suggestions.py: "say nothing rather than something wrong".
+    # than the span's word (nats; None: no gate): the source reader at the position, the LM at the
+    # position ("gated") or over the whole sentence with it in place (the other scopes). Chosen
+    # on MQM train by benchmarks/suggestions.py: "say nothing rather than something wrong".
     reader_margin: float | None = None
     lm_margin: float | None = None
-    # Which spans the target-only LM suggests words for: "function_words" (a span starting with
-    # one: "a" -> "the"), "all" or "none". On MQM dev its first word was right for 9.5% of
-    # function-word spans and 3.7% of the rest (benchmarks/suggestions.py).
-    lm_suggestions: str = "function_words"
+    # Which spans the target-only LM suggests words for (scoring/lm_suggestions.py): "gated"
+    # (where a learned gate finds its first word likely the fix), "function_words" (a span
+    # starting with one: "a" -> "the"), "all" or "none"; the last three re-rank by the whole
+    # sentence. Measured on MQM dev by benchmarks/suggestions.py.
+    lm_suggestions: str = "gated"
     # Which words become spans: "detector" (the learned word-level detector) or "surprisal"
     # (0.3.0: words whose anomaly passes `anomaly_threshold`).
     span_model: str = "surprisal"
@@ -95,7 +97,7 @@ class ConfigSchema(BaseModel):
     top_k: int = Field(default=20, ge=1, le=100)
     reader_margin: float | None = Field(default=None, ge=-20.0, le=20.0)
     lm_margin: float | None = Field(default=None, ge=-20.0, le=20.0)
-    lm_suggestions: Literal["function_words", "all", "none"] = "function_words"
+    lm_suggestions: Literal["gated", "function_words", "all", "none"] = "gated"
     span_model: Literal["surprisal", "detector"] = "surprisal"
     features: list[str] = Field(min_length=1)
     means: list[float]

@@ -135,6 +135,7 @@ def read_trees_artefact(
     path: str | Path,
     what: str,
     build: Callable[[Mapping[str, np.ndarray], dict[str, Any], dict[str, Trees]], T],
+    heads: tuple[str, ...] = HEADS,
 ) -> T:
     """`build(arrays, meta, heads)` from `<path>.npz` (no pickle) + `<path>.json`; a missing or
     damaged artefact (`build` raising ValueError/KeyError/TypeError included) is one
@@ -143,7 +144,7 @@ def read_trees_artefact(
     try:
         arrays = np.load(path.with_suffix(".npz"), allow_pickle=False)
         meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-        return build(arrays, meta, {h: trees_from(arrays, f"{h}.") for h in HEADS})
+        return build(arrays, meta, {h: trees_from(arrays, f"{h}.") for h in heads})
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
         raise ModelError(
             f"the {what} {path.with_suffix('.npz')} is missing or damaged "

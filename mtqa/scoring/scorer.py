@@ -39,7 +39,8 @@ from .detector import (
     learned_spans,
     word_probabilities,
 )
-from .judge import find_spans, judge_sentence, led_by, reader_suggestions, suggestions
+from .judge import find_spans, judge_sentence, led_by, reader_suggestions
+from .lm_suggestions import lm_suggestions
 from .peers import PEER_FEATURES, rel_name
 from .signals import FEATURES, LN2, Word, segment_tokens, sentence_features, with_alpha, words_of
 
@@ -108,7 +109,7 @@ class Scorer:
     def _suggestion_tag(self) -> str:
         """The LM suggestions' margin (the config hash holds it too; said here for people)."""
         margin, scope = self.config.lm_margin, self.config.lm_suggestions
-        tag = "" if scope == "function_words" else f"+lm-suggestions:{scope}"
+        tag = "" if scope == "gated" else f"+lm-suggestions:{scope}"
         return tag + ("" if margin is None else f"+lm-margin{margin:+g}")
 
     def load_adequacy(self, spec: str | None = None) -> None:
@@ -164,8 +165,16 @@ class Scorer:
             features = sentence_features(words, bits[segment_tokens(tokens, seg)])
             if src_features is not None:
                 features.update(src_features[seg.index])
-            suggest = lambda w: suggestions(  # noqa: E731
-                w, tokens, decode, margin=cfg.lm_margin, scope=cfg.lm_suggestions
+            suggest = lambda w, seg=seg: lm_suggestions(  # noqa: E731
+                self.lm,
+                w,
+                tokens,
+                decode,
+                seg.text,
+                seg.start,
+                cfg.window,
+                cfg.lm_suggestions,
+                cfg.lm_margin,
             )
             if detector_words is not None:
                 seg_words = detector_words[seg.index]
