@@ -10,6 +10,8 @@ Boosted trees (depth 2, 100 trees) are fitted on all train spans. The threshold 
 rule set before looking at dev: 5-fold cross-validation on train grouped by document, then the
 lowest probability at which the spans shown reach a first-suggestion precision of 0.30 (the
 issue's aim), counting at least 20 shown. Dev is measured once, as shipped.
+Then the gate as used: `mtqa score` (default config) on each dev 2021 target, counting the LM
+suggestions shown on its own spans, and checking those that overlap a known-answer gold span.
 Writes `mtqa/scoring/data/suggestion-gate.npz/.json` (arrays only) and
 `benchmarks/results/suggestion-gate.json`.
 Run: `.venv/bin/python benchmarks/suggestion_gate.py [--out PATH]`.
@@ -25,10 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import write_result
-from suggestions import PRECISION_AIM, hits, span_text, spans_of
+from common import MQM, write_result
+from suggestions import PRECISION_AIM, hits, known_answers, span_text, spans_of
 
 from mtqa.calibration.detector_fit import DetectorSettings, boosted_trees, export_trees
+from mtqa.calibration.mqm import load_rows
 from mtqa.core.segment import Segment
 from mtqa.scoring import Scorer
 from mtqa.scoring.judge import in_place
@@ -129,6 +132,40 @@ def shown_metrics(
     }
 
 
+def in_use(scorer: Scorer, split: str) -> dict[str, Any]:
+    """The gate on the spans `mtqa score` itself marks (each MQM 2021 target read alone, the
+    default config): how many get an LM suggestion, how many of those overlap a gold span with a
+    known answer, and for how many of these the first word is the answer."""
+    shown = on_known = right = 0
+    examples = []
+    for row in (r for r in load_rows(MQM / f"{split}.jsonl") if r.get("reference")):
+        target = str(row["target"])
+        if not target.strip():
+            continue
+        doc = scorer.score(target, segments=[Segment(0, 0, len(target), target, 0)])
+        answers = known_answers(row)
+        for span in (sp for sent in doc.sentences for sp in sent.spans):
+            lm = [s for s in span.suggested if s.by == "lm"]
+            if not lm:
+                continue
+            shown += 1
+            known = next(
+                (a for a in answers if a["start"] < span.end and span.start < a["end"]), None
+            )
+            if known is not None:
+                on_known += 1
+                right += hits(lm[0].text, known["answers"], span.text)
+            examples.append({"span": span.text, "first": lm[0].text, "known": known is not None})
+    return {
+        "rows": "MQM 2021 rows with a reference",
+        "spans_with_lm_suggestion": shown,
+        "on_a_known_answer_span": on_known,
+        "first_right": right,
+        "precision_where_known": round(right / on_known, 4) if on_known else 0.0,
+        "examples": examples[:40],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default=str(GATE_PATH), help="artefact path (no suffix)")
@@ -175,6 +212,8 @@ def main() -> None:
         "exported_equals_sklearn": bool(np.allclose(dev_probs, sklearn_dev, atol=1e-9)),
         "read_seconds": round(read_s, 1),
     }
+    result["dev_in_use"] = in_use(scorer, "dev")
+    print(json.dumps({k: v for k, v in result["dev_in_use"].items() if k != "examples"}))
     for name in ("train_cv", "dev"):
         m = result[name]
         print(

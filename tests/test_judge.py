@@ -96,12 +96,20 @@ def test_no_language_model_suggestion_for_a_name() -> None:
     from mtqa.scoring.judge import suggestions
     from mtqa.scoring.signals import Word
 
-    pieces = [" Trump", " Mike", " close"]
+    pieces = [" Trump", " Mike", " close", " ant"]
     one = np.zeros(1, dtype=np.int64)
     scores = TokenScores(
-        ids=one, starts=one, ends=one, logprob=np.full(1, -2.5, np.float32),
+        ids=one + 3, starts=one, ends=one, logprob=np.full(1, -2.5, np.float32),
         top_ids=np.array([[0, 1, 2]]), top_logprob=np.array([[-1.0, -2.0, -3.0]]),
     )  # fmt: skip
+    # The original's own first token is never a suggestion, though it decodes as a word: the
+    # model predicting " ant" at "antelope" means "antelope".
+    own_piece = TokenScores(
+        ids=one + 3, starts=one, ends=one, logprob=np.full(1, -0.5, np.float32),
+        top_ids=np.array([[3, 2]]), top_logprob=np.array([[-0.5, -3.0]]),
+    )  # fmt: skip
+    antelope = Word(0, 8, "antelope", 4.0, 16.0, 1.0, "lower", 0)
+    assert [s.text for s in suggestions(antelope, own_piece, pieces.__getitem__)] == ["close"]
     name = Word(0, 5, "Vance", 12.0, 18.0, 3.0, "name", 0)
     assert suggestions(name, scores, pieces.__getitem__) == []
     word = Word(0, 10, "passionate", 12.0, 16.0, 3.0, "lower", 0)

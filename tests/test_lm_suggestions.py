@@ -95,10 +95,14 @@ def gated_for(scorer: Scorer, text: str, word_text: str) -> list[Suggestion]:
 
 
 def test_the_gate_shows_a_confident_fix(scorer: Scorer) -> None:
-    """ "new crown" is how MT renders 新冠: the LM, sure of "COVID" there, passes the gate."""
-    text = "Since the outbreak of the new crown epidemic, the number of tourists has fallen."
-    got = gated_for(scorer, text, "new")
-    assert got and got[0].text == "COVID" and got[0].by == "lm"
+    """An MQM dev translation (WMT 2021 zh-en) the reference fixes as the LM would: sure of
+    "destinations" where it found "resorts" unlikely, the LM passes the gate."""
+    text = (
+        "Tourism is an important pillar industry in Spain, and Spain is one of the most popular"
+        " resorts for British tourists."
+    )
+    got = gated_for(scorer, text, "resorts")
+    assert got and got[0].text == "destinations" and got[0].by == "lm"
     assert got[0].gain is not None and got[0].gain > 0
 
 

@@ -187,10 +187,15 @@ def gained_candidates(
     limit: int = 5,
 ) -> list[Suggestion]:
     """`whole_words` at token `row` of `scores`, each with its gain over the original (log
-    P(candidate) - log P(the original's token) there, in nats), those below `margin` left out."""
+    P(candidate) - log P(the original's token) there, in nats), those below `margin` left out.
+    Never the original's own first token: for a word of several tokens it decodes as a word
+    ("ant" of "antelope") but is the model predicting the original itself (gain 0)."""
     own = float(scores.logprob[row])
+    own_id = int(scores.ids[row])
     out: list[Suggestion] = []
     for rank, word in whole_words(scores.top_ids[row], decode, original, after_space):
+        if int(scores.top_ids[row][rank]) == own_id:
+            continue
         gain = float(scores.top_logprob[row][rank]) - own
         if margin is None or gain >= margin:
             out.append(Suggestion(word, by, round(gain, 2)))
