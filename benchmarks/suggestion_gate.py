@@ -28,13 +28,21 @@ from typing import Any
 
 import numpy as np
 from common import MQM, write_result
-from suggestions import PRECISION_AIM, hits, known_answers, span_text, spans_of
+from suggestions import (
+    PRECISION_AIM,
+    first_word,
+    hits,
+    known_answers,
+    placed,
+    read_alone,
+    span_text,
+    spans_of,
+)
 
 from mtqa.calibration.detector_fit import DetectorSettings, boosted_trees, export_trees
 from mtqa.calibration.mqm import load_rows
 from mtqa.core.segment import Segment
 from mtqa.scoring import Scorer
-from mtqa.scoring.judge import in_place
 from mtqa.scoring.judge import suggestions as next_token_suggestions
 from mtqa.scoring.lm_suggestions import (
     GATE_FEATURES,
@@ -58,21 +66,19 @@ def span_table(scorer: Scorer, items: list[dict[str, Any]]) -> dict[str, Any]:
     for n, it in enumerate(items):
         text = it["row"]["target"]
         if text not in readings:
-            readings[text] = scorer.analyse(text, [Segment(0, 0, len(text), text, 0)])
+            readings[text] = read_alone(scorer, text)
         tokens, words = readings[text]
-        first = next((w for w in words[0] if w.end > it["start"]), None)
+        first = first_word(words, it)
         if first is None:
             continue
         found = next_token_suggestions(first, tokens, decode, limit=RERANK_POOL)  # none for names
-        span = span_text(it)
-        at = max(0, first.start - it["start"])
-        placed = in_place(found, span, at, min(len(span), first.end - it["start"]))
-        if not placed:
+        in_span = placed(found, it, first)
+        if not in_span:
             continue
         x.append(gate_features(first, tokens, found))
-        y.append(hits(placed[0].text, it["answers"], span))
+        y.append(hits(in_span[0].text, it["answers"], span_text(it)))
         docs.append(str(it["row"].get("doc")))
-        shown.append([p.text for p in placed[:5]])
+        shown.append([p.text for p in in_span[:5]])
         kept.append(n)
     return {
         "x": np.asarray(x, np.float64),

@@ -128,6 +128,24 @@ def span_text(item: dict[str, Any]) -> str:
     return str(item["row"]["target"])[item["start"] : item["end"]]
 
 
+def read_alone(scorer: Scorer, text: str) -> tuple[Any, list[Word]]:
+    """A target read alone (as every method here reads it): token scores and its words."""
+    tokens, words = scorer.analyse(text, [Segment(0, 0, len(text), text, 0)])
+    return tokens, words[0]
+
+
+def first_word(words: list[Word], item: dict[str, Any]) -> Word | None:
+    """The span's first word (the one every LM method suggests for)."""
+    return next((w for w in words if w.end > item["start"]), None)
+
+
+def placed(found: list[Suggestion], item: dict[str, Any], first: Word) -> list[Suggestion]:
+    """Suggestions for the span's first word, each put in the span's place (`judge.in_place`)."""
+    span = span_text(item)
+    at = max(0, first.start - item["start"])
+    return in_place(found, span, at, min(len(span), first.end - item["start"]))
+
+
 def metrics(lists: list[list[str]], items: list[dict[str, Any]]) -> dict[str, float]:
     n = len(items)
     shown = sum(bool(s) for s in lists)
@@ -212,17 +230,14 @@ def next_token_lists(
     shipped: list[list[Suggestion]] = []
     for it in items:
         text = it["row"]["target"]
-        tokens, words = scorer.analyse(text, [Segment(0, 0, len(text), text, 0)])
-        first = next((w for w in words[0] if w.end > it["start"]), None)
+        tokens, words = read_alone(scorer, text)
+        first = first_word(words, it)
         old.append(next_token_030(first, tokens, decode) if first else [])
         if first is None:
             new.append([])
             shipped.append([])
             continue
-        span = text[it["start"] : it["end"]]
-        at = max(0, first.start - it["start"])
-        found = next_token_suggestions(first, tokens, decode)
-        new.append(in_place(found, span, at, min(len(span), first.end - it["start"])))
+        new.append(placed(next_token_suggestions(first, tokens, decode), it, first))
         shipped.append(shipped_words(scorer, text, it, first, tokens))
     return old, new, shipped
 
@@ -238,9 +253,7 @@ def shipped_words(
     found = lm_suggestions(
         scorer.lm, first, tokens, decode, text, 0, cfg.window, cfg.lm_suggestions
     )
-    span = text[item["start"] : item["end"]]
-    at = max(0, first.start - item["start"])
-    return in_place(found, span, at, min(len(span), first.end - item["start"]))
+    return placed(found, item, first)
 
 
 def shipped_lists(scorer: Scorer, items: list[dict[str, Any]]) -> list[list[Suggestion]]:
@@ -254,8 +267,8 @@ def shipped_lists(scorer: Scorer, items: list[dict[str, Any]]) -> list[list[Sugg
             out.append([])
             continue
         text = it["row"]["target"]
-        tokens, words = scorer.analyse(text, [Segment(0, 0, len(text), text, 0)])
-        first = next((w for w in words[0] if w.end > it["start"]), None)
+        tokens, words = read_alone(scorer, text)
+        first = first_word(words, it)
         out.append(shipped_words(scorer, text, it, first, tokens) if first else [])
     return out
 
@@ -318,8 +331,8 @@ def gained_lists(scorer: Scorer, items: list[dict[str, Any]]) -> dict[str, list[
     at_position, whole_sentence = [], []
     for it in items:
         text = it["row"]["target"]
-        tokens, words = scorer.analyse(text, [Segment(0, 0, len(text), text, 0)])
-        first = next((w for w in words[0] if w.end > it["start"]), None)
+        tokens, words = read_alone(scorer, text)
+        first = first_word(words, it)
         if first is None:
             at_position.append([])
             whole_sentence.append([])

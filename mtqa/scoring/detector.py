@@ -111,7 +111,7 @@ class Detector:
 
 def head_probabilities(heads: Mapping[str, Trees], x: np.ndarray) -> dict[str, np.ndarray]:
     """Each head's probability for each row of x (the logistic of its summed log-odds)."""
-    return {h: 1.0 / (1.0 + np.exp(-heads[h].raw(x))) for h in HEADS}
+    return {h: 1.0 / (1.0 + np.exp(-trees.raw(x))) for h, trees in heads.items()}
 
 
 def trees_from(arrays: Mapping[str, np.ndarray], prefix: str = "") -> Trees:

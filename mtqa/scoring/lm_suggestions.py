@@ -26,7 +26,7 @@ import numpy as np
 
 from ..core.result import Suggestion
 from ..models import LoadedModel, TokenScores, score_texts_batched
-from .detector import Trees, read_trees_artefact
+from .detector import Trees, head_probabilities, read_trees_artefact
 from .judge import suggestions as next_token_suggestions
 from .signals import FUNCTION_WORD_BITS, Word, unigram_bits
 
@@ -79,8 +79,8 @@ class SuggestionGate:
     meta: dict[str, Any]
 
     def probability(self, features: list[float]) -> float:
-        raw = float(self.trees.raw(np.asarray([features], dtype=np.float64))[0])
-        return 1.0 / (1.0 + np.exp(-raw))
+        x = np.asarray([features], dtype=np.float64)
+        return float(head_probabilities({"fix": self.trees}, x)["fix"][0])
 
     def shows(self, features: list[float]) -> bool:
         return self.probability(features) >= self.threshold
@@ -117,7 +117,7 @@ def lm_suggestions(
         found = next_token_suggestions(word, scores, decode, limit=RERANK_POOL)
         if not found or not load_suggestion_gate().shows(gate_features(word, scores, found)):
             return []
-        return [s for s in found if margin is None or (s.gain or 0.0) >= margin][:limit]
+        return at_least(found, margin)[:limit]
     found = next_token_suggestions(word, scores, decode, limit=RERANK_POOL, scope=scope)
     start, end = word.start - sentence_start, word.end - sentence_start
     return by_whole_sentence(lm, sentence, start, end, found, window, margin, limit)
@@ -146,9 +146,13 @@ def by_whole_sentence(
     if own is None or any(t is None for t in totals):
         return candidates[:limit]
     gained = [
-        replace(c, gain=round(float(t) - own, 2))
+        replace(c, gain=round(float(t or 0.0) - own, 2))
         for c, t in zip(candidates, totals[1:], strict=True)
-        if t is not None
     ]
     ranked = sorted(gained, key=lambda c: -(c.gain or 0.0))  # stable: ties keep the LM's order
-    return [c for c in ranked if margin is None or (c.gain or 0.0) >= margin][:limit]
+    return at_least(ranked, margin)[:limit]
+
+
+def at_least(items: list[Suggestion], margin: float | None) -> list[Suggestion]:
+    """Those whose gain reaches `margin` (all when it is None)."""
+    return [s for s in items if margin is None or (s.gain or 0.0) >= margin]
