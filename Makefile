@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test lint venv chromium benchmarks clean
+.PHONY: demo test test-fast lint venv chromium benchmarks dist clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock requirements-dev.lock
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -31,10 +31,18 @@ lint: venv
 test: venv chromium lint
 	$(PY) -m pytest -q
 
+# The engineer's loop: no model, no browser (under a minute on 2 cores). `make test` is CI's.
+test-fast: venv
+	$(PY) -m pytest -q -m "not model and not browser"
+
+# A wheel and an sdist in dist/, as users install them (tests/test_wheel.py checks the wheel).
+dist: venv
+	$(PY) -m build --outdir dist
+
 benchmarks: venv
 	$(PY) benchmarks/speed.py
 	$(PY) benchmarks/quality.py --compare
 	$(PY) benchmarks/peers.py
 
 clean:
-	rm -rf $(VENV) demo-report.html tests/artifacts
+	rm -rf $(VENV) demo-report.html tests/artifacts build dist

@@ -2,7 +2,7 @@
 
 Takes whole dev items (every system's translation of one 2021 source sentence, fixed hashed
 order, `--rows` rows in all), scores each row with the embedded Qwen2.5-0.5B reading its source
-(log P(target | source) and back: the `adq_` features of `mtqa.adequacy`), and compares, with
+(log P(target | source) and back: the `adq_` features of `mtqa.source.adequacy`), and compares, with
 5-fold cross-validation split by item on those rows:
   peers     the `source-peers` risk (fitted on train) alone, as a logistic model input
   peers+adq that risk plus the `adq_` features and their differences from the item's mean

@@ -1,11 +1,11 @@
 """Throughput and memory of `mtqa batch` on MQM train.jsonl, and how they grow with the corpus.
 
 One run of the batch runner (the same code path as ``mtqa batch``, in this process) over the
-first N rows of /work/shared/data/mqm/train.jsonl (all 8,058 by default). While it runs, the
-elapsed scoring time, current RSS and peak RSS are recorded after every document, and reported
-at the first document boundary past 1k, 2k, 4k and 8k segments: cumulative segments/s, the rate
-within each interval, and growth ratios (time should grow with the text read, memory should
-stay flat). Model load, corpus checking and the final summaries are timed separately.
+first N rows of MQM train (`shared/data/mqm/train.jsonl`; all 8,058 by default). While it runs,
+the elapsed scoring time, current RSS and peak RSS are recorded after every document, and
+reported at the first document boundary past 1k, 2k, 4k and 8k segments: cumulative segments/s,
+the rate within each interval, and growth ratios (time should grow with the text read, memory
+should stay flat). Model load, corpus checking and the final summaries are timed separately.
 
 Writes benchmarks/results/batch.json. Quick check: ``--limit 1000`` (checkpoints past the limit
 are dropped; the limit itself becomes the last one). ``--jobs N`` uses N worker processes (the

@@ -13,13 +13,12 @@ Writes benchmarks/results/embeddinggemma.json.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import time
 from typing import Any
 
 import numpy as np
-from common import MQM, RESULTS, read_jsonl
+from common import MQM, read_jsonl, write_result
 from embeddinggemma_model import (
     DEFAULT_LAYER,
     SUPPORT_FEATURES,
@@ -28,8 +27,6 @@ from embeddinggemma_model import (
     word_support_layers,
 )
 from sklearn.metrics import roc_auc_score
-
-from mtqa.core.files import atomic_write
 
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 ERROR_SEVERITIES = {"major", "minor"}
@@ -149,7 +146,7 @@ def main() -> None:
         "speed_pairs": n_speed,
         "all_layers_texts_per_s": round(n_texts / all_layers_s, 2),
     }
-    atomic_write(RESULTS / "embeddinggemma.json", json.dumps(result, indent=2) + "\n")
+    write_result("embeddinggemma", result)
 
 
 def detector_check(layers: tuple[int, ...] = (12, DEFAULT_LAYER)) -> None:
@@ -217,10 +214,7 @@ def detector_check(layers: tuple[int, ...] = (12, DEFAULT_LAYER)) -> None:
             **figures,
         }
         print(name, out[name], flush=True)
-    path = RESULTS / "embeddinggemma.json"
-    result = json.loads(path.read_text()) if path.exists() else {}
-    result["detector_check"] = out
-    atomic_write(path, json.dumps(result, indent=2) + "\n")
+    write_result("embeddinggemma", out, section="detector_check")
 
 
 if __name__ == "__main__":

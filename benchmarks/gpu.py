@@ -30,19 +30,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from common import RESULTS, write_result
 
 
 def read_log(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
-def merge_result(path: Path, key: str, value: Any) -> None:
-    data = json.loads(path.read_text()) if path.exists() else {}
-    data[key] = value
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
 
 
 def write_corpus(mqm: Path, out: Path) -> None:
@@ -231,7 +223,7 @@ def main() -> None:
         result = {str(other): compare(args.cpu, other) for other in args.others}
         key = "agreement"
     print(json.dumps({key: result}, indent=2))
-    merge_result(args.json, key, result)
+    write_result(args.json, result, section=key)
 
 
 if __name__ == "__main__":

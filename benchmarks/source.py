@@ -6,8 +6,8 @@ Part 1 (cheap, every train row): each `src_` feature of `mtqa.source` alone, rea
 does. Then a 5-fold cross-validated logistic regression (folds split by source document) of
 length alone vs length + the `src_` features, to show what they add to a combiner.
 
-Part 2 (`--rows N`, slow; 0 skips it): the optional Qwen adequacy model (`mtqa.adequacy`) on N
-rows of `--split` (default dev; whole items: every system's translation of a few source
+Part 2 (`--rows N`, slow; 0 skips it): the optional Qwen adequacy model (`mtqa.source.adequacy`)
+on N rows of `--split` (default dev; whole items: every system's translation of a few source
 segments), against the length baseline on the same rows, with seconds per row, an item-bootstrap
 interval for AUROC, and the precision of mistranslation spans at several thresholds.
 

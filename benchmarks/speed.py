@@ -21,7 +21,7 @@ import tempfile
 import time
 from dataclasses import replace
 
-from common import MQM, RESULTS, SEED, documents, peak_rss_mb, read_jsonl, timed, write_result
+from common import MQM, SEED, documents, peak_rss_mb, read_jsonl, timed, write_result
 
 from mtqa import Scorer
 from mtqa.core.segment import split_sentences
@@ -237,10 +237,8 @@ def suggestion_section(scorer: Scorer, seed: str, repeat: int) -> dict[str, floa
 
 def update_section(key: str, figures: dict) -> None:
     """Print one section's figures and replace only that section of speed.json."""
-    path = RESULTS / "speed.json"
-    previous = json.loads(path.read_text()) if path.exists() else {}
     print(json.dumps(figures, indent=2))
-    print(f"wrote {write_result('speed', {**previous, key: figures})}")
+    print(f"wrote {write_result('speed', figures, section=key)}")
 
 
 def main() -> None:

@@ -161,7 +161,7 @@ def run_error_case(work: Path, case: Case) -> Result:
 
 
 def config_json(**changes: Any) -> str:
-    data = json.loads((Path(__file__).parents[1] / "configs" / "default.json").read_text())
+    data = json.loads((Path(__file__).parents[1] / "mtqa/configs/default.json").read_text())
     data.update(changes)
     return json.dumps(data, indent=2)
 
@@ -451,7 +451,7 @@ def test_score_bad_config(work: Path, case: Case) -> None:
 
 
 def test_valid_config_copy_is_named_in_the_signature(work: Path) -> None:
-    shutil.copy(Path(__file__).parents[1] / "configs" / "default.json", work / "mine.json")
+    shutil.copy(Path(__file__).parents[1] / "mtqa/configs/default.json", work / "mine.json")
     before = snapshot(work)
     result = invoke(["score", "-q", f"{work}/in.txt", "-c", f"{work}/mine.json", "-f", "json"])
     check(result, 0, kind=None)

@@ -17,6 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 from cli_run import mtqa
+from test_corpus import corpus_error as _error
+from test_corpus import jsonl_rows as _rows
+from test_corpus import write_file as _write
 
 from mtqa import Scorer
 from mtqa.batch import BatchOptions, run_batch
@@ -31,8 +34,6 @@ DATA = Path(__file__).parent / "data" / "batch"
 SRC, REF, REFB = str(DATA / "src.txt"), str(DATA / "ref.txt"), str(DATA / "refb.txt")
 MT = [str(DATA / "facebook.txt"), str(DATA / "onlinew.txt")]
 ALIGNED_ARGS = ["-s", SRC, "-t", MT[0], "-t", MT[1], "-r", REF, "-r", REFB, "--doc-size", "3"]
-
-pytestmark = pytest.mark.model
 
 
 def aligned_corpus() -> Any:
@@ -321,136 +322,6 @@ def test_jobs_use_worker_processes(tmp_path: Path, scorer: Scorer) -> None:
 # ------------------------------------------------------------------------- bad input
 
 
-def _write(path: Path, content: str | bytes) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return str(path)
-
-
-def _rows(*rows: dict[str, Any]) -> str:
-    return "".join(json.dumps(r) + "\n" for r in rows)
-
-
-GOOD = {"doc": "d1", "system": "A", "target": "A storm hit the coast."}
-
-
-def _error(
-    tmp_path: Path,
-    name: str,
-    content: str | bytes,
-    input: str | None = None,
-    rows: list[dict[str, Any]] | None = None,
-    **kwargs: Any,
-) -> str:
-    """The InputError a run raises (always before the model loads)."""
-    path = _write(tmp_path / name, content)
-    if rows is not None:  # a saved Hugging Face dataset instead of a file
-        from datasets import Dataset
-
-        Dataset.from_list(rows).save_to_disk(input)
-    with pytest.raises(InputError) as info:
-        corpus = open_corpus(input or path, **kwargs)
-        run_batch(corpus, BatchOptions(output_dir=tmp_path / "out"))
-    return str(info.value)
-
-
-@pytest.mark.parametrize(
-    ("name", "content", "message"),
-    [
-        (
-            "data.jsonl",
-            _rows(*[GOOD] * 6, {"doc": "d1", "system": "A"}),
-            "data.jsonl line 7: missing field 'target'",
-        ),
-        ("data.jsonl", _rows(GOOD) + '{"target": oops}\n', "data.jsonl line 2: not valid JSON"),
-        ("data.jsonl", _rows(GOOD, [1, 2]), "data.jsonl line 2: expected a JSON object"),
-        (
-            "data.jsonl",
-            _rows(GOOD, {**GOOD, "target": "two\nlines"}),
-            "data.jsonl line 2: segment contains a newline",
-        ),
-        (
-            "data.jsonl",
-            _rows(GOOD, {**GOOD, "target": 7}),
-            "data.jsonl line 2: field 'target' must be a string, not int",
-        ),
-        (
-            "data.jsonl",
-            _rows({**GOOD, "id": "x"}, {**GOOD, "id": "x"}),
-            "data.jsonl line 2: segment id 'x' appears twice",
-        ),
-        ("data.jsonl", b'{"target": "caf\xe9"}\n', "data.jsonl line 1: not UTF-8 text"),
-        ("data.jsonl", "\n\n", "data.jsonl has no rows"),
-        (
-            "data.jsonl",
-            _rows({**GOOD, "target": " "}, {**GOOD, "target": ""}),
-            "data.jsonl lines 1-2: every target segment of document 'd1' is empty",
-        ),
-        (
-            "data.tsv",
-            'doc\ttarget\nd1\tFine.\nd1\t"Two\nlines."\n',
-            "data.tsv line 3: segment contains a newline",
-        ),
-        ("data.tsv", "doc\ttarget\nd1\tFine.\td2\n", "data.tsv line 2: 3 columns, but the header"),
-        (
-            "data.tsv",
-            "doc\ttext\nd1\tFine.\n",
-            "data.tsv line 1: no 'target' column in the header line",
-        ),
-        (
-            "data.csv",
-            'doc,target\nd1,Fine.\nd1,"Two\nlines."\n',
-            "data.csv line 3: segment contains a newline",
-        ),
-        ("corpus.xml", "<x/>", "cannot tell what"),
-    ],
-)
-def test_bad_rows_name_file_and_line(
-    tmp_path: Path, name: str, content: str | bytes, message: str
-) -> None:
-    assert message in _error(tmp_path, name, content)
-
-
-def test_field_mapping_and_its_errors(tmp_path: Path) -> None:
-    path = _write(tmp_path / "data.tsv", "doc\tmt_output\nd1\tFine.\n")
-    corpus = open_corpus(path, fields={"target": "mt_output"})
-    assert [s.target for d in corpus.documents() for s in d.segments or []] == ["Fine."]
-    with pytest.raises(InputError, match="no column 'output' \\(for --field target\\)"):
-        list(open_corpus(path, fields={"target": "output"}).documents())
-
-
-def test_line_aligned_errors(tmp_path: Path) -> None:
-    src = _write(tmp_path / "src.txt", "一\n二\n三\n")
-    mt = _write(tmp_path / "mt.txt", "One.\nTwo.\n")
-    with pytest.raises(InputError, match=r"mt\.txt has 2 lines but .*src\.txt has 3"):
-        open_corpus(sources=src, targets=[mt])
-    good = _write(tmp_path / "good.txt", "One.\nTwo.\nThree.")  # no final newline: still 3
-    ref = _write(tmp_path / "ref.txt", "One.\nTwo.\n")
-    with pytest.raises(InputError, match=r"ref\.txt has 2 lines but .*src\.txt has 3"):
-        open_corpus(sources=src, targets=[good], references=[ref])
-    bad = _write(tmp_path / "bad.txt", b"One.\nT\xffo.\nThree.\n")
-    with pytest.raises(InputError, match=r"bad\.txt line 2: not UTF-8"):
-        list(open_corpus(sources=src, targets=[bad]).documents())
-    with pytest.raises(InputError, match="file not found"):
-        open_corpus(sources=src, targets=[str(tmp_path / "missing.txt")])
-    with pytest.raises(InputError, match="need at least one -t"):
-        open_corpus(sources=src)
-
-
-def test_other_folder_errors(tmp_path: Path) -> None:
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(InputError, match="holds no .txt files and no dataset files"):
-        open_corpus(str(tmp_path / "empty"))
-    _write(tmp_path / "docs" / "a.txt", "  \n")
-    with pytest.raises(InputError, match="a.txt: the document is empty"):
-        list(open_corpus(str(tmp_path / "docs")).documents())
-    with pytest.raises(InputError, match="file not found"):
-        open_corpus(str(tmp_path / "nope.jsonl"))
-
-
 def test_resume_refuses_changed_input_or_other_run(aligned_run: Path, tmp_path: Path) -> None:
     out = tmp_path / "copy"
     shutil.copytree(aligned_run, out)
@@ -495,6 +366,11 @@ def test_restart_and_unusual_characters(scorer: Scorer, tmp_path: Path) -> None:
     _write(out / "segments.jsonl", "not ours\n")
     with pytest.raises(InputError, match="not made by `mtqa batch`"):
         run_batch(open_corpus(path), BatchOptions(output_dir=out), scorer=scorer)
+    # --restart removes only what a run recorded in run.json: the file that is not ours stays.
+    with pytest.raises(InputError, match="--restart removes only .* stays"):
+        run_batch(open_corpus(path), BatchOptions(output_dir=out, restart=True), scorer)
+    assert (out / "segments.jsonl").read_text() == "not ours\n"
+    (out / "segments.jsonl").unlink()
     result = run_batch(open_corpus(path), BatchOptions(output_dir=out, restart=True), scorer)
     assert result.scored == 1 and result.summary["systems"]["odd"]["n_segments"] == 2
     records = lines(out / "segments.jsonl")

@@ -49,7 +49,7 @@ def test_jsonl_and_tsv_have_one_row_per_sentence(tmp_path: Path) -> None:
     jsonl = mtqa("score", SEED, "-q", "-f", "jsonl").stdout.decode().splitlines()
     assert len(jsonl) == 40 and all("signature" in json.loads(line) for line in jsonl)
     # The default gate shows no LM suggestion on the seed: let the LM suggest for every span.
-    config = json.loads((ROOT / "configs" / "default.json").read_text())
+    config = json.loads((ROOT / "mtqa/configs/default.json").read_text())
     every = tmp_path / "every-span.json"
     every.write_text(json.dumps({**config, "lm_suggestions": "all"}))
     tsv = mtqa("score", SEED, "-q", "-f", "tsv", "-c", str(every)).stdout.decode().splitlines()

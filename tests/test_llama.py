@@ -36,6 +36,7 @@ def test_the_embedded_model_takes_the_plain_path(folder: Path) -> None:
     assert cfg.tie_word_embeddings and cfg.num_key_value_heads < cfg.num_attention_heads
 
 
+@pytest.mark.model  # loads the embedded model itself
 def test_plain_path_matches_transformers_bit_for_bit(folder: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -112,6 +113,7 @@ def test_other_tokenizer_classes_go_through_transformers(folder: Path, tmp_path:
     assert plain_llama_config(tmp_path) is None
 
 
+@pytest.mark.model  # loads the embedded model itself
 def test_scoring_start_up_imports_no_heavy_libraries() -> None:
     """`mtqa score` pays for torch only: transformers' model stack cost 3 s a run."""
     code = (

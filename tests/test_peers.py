@@ -180,7 +180,7 @@ def test_batch_with_peers_rejudges_and_undoes(scorer: Scorer, tmp_path: Path) ->
 
 def test_cli_peers_without_calibration_is_one_line(tmp_path: Path) -> None:
     config = tmp_path / "mine.json"  # a valid config with no peer-aware companion
-    config.write_text((Path(__file__).parents[1] / "configs" / "default.json").read_text())
+    config.write_text((Path(__file__).parents[1] / "mtqa/configs/default.json").read_text())
     proc = subprocess.run(
         [
             sys.executable,

@@ -177,7 +177,7 @@ def test_keyboard_navigation_and_filters(session: Session, tmp_path: Path) -> No
     expect(page.locator(f"#flag-list button[data-s='{SEED_RANKED[0]}']")).to_have_attribute(
         "aria-current", "true"
     )
-    expect(page.locator("#mtqa-detail h2")).to_contain_text(f"Sentence #{SEED_RANKED[0]}")
+    expect(page.locator("#mtqa-detail h2")).to_contain_text(f"Sentence {SEED_RANKED[0] + 1} ")
     for key, expected in [("j", 1), ("ArrowDown", 2), ("k", 1), ("ArrowUp", 0), ("k", 0)]:
         page.keyboard.press(key)
         assert active_id(page) == f"s-{SEED_RANKED[expected]}", key

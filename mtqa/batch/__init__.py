@@ -4,6 +4,7 @@ with sacrebleu metrics and bootstrap comparisons, the `--peers` pass and the ter
 from .options import BatchOptions, BatchResult, Failure
 from .ray_engine import RAY_HINT, require_ray
 from .runner import available_cores, run_batch
+from .store import OWNED_FILES, REPORT_FILES
 from .summary import gate_failures
 from .view import print_summary, progress_bar
 
@@ -11,6 +12,8 @@ __all__ = [
     "BatchOptions",
     "BatchResult",
     "Failure",
+    "OWNED_FILES",
+    "REPORT_FILES",
     "RAY_HINT",
     "available_cores",
     "gate_failures",

@@ -4,7 +4,6 @@ systems' translations of the same test-set item, after scoring (peer signals the
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
@@ -15,6 +14,7 @@ import numpy as np
 
 from ..core.config import Config, load_config
 from ..core.errors import ConfigNotFound, InputError
+from ..core.files import loads_bounded
 from ..core.result import Signature, Span
 from ..scoring import (
     group_features,
@@ -128,7 +128,7 @@ def judge_peers(
         for key, block in blocks.items():
             log.seek(block.start)
             lines = log.read(block.end - block.start).decode("utf-8").split("\n")
-            records = by_key[key] = [json.loads(line) for line in lines if line]
+            records = by_key[key] = [loads_bounded(line) for line in lines if line]
             for record in records:
                 restore_base(record)
                 if "features" not in record:

@@ -16,21 +16,29 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import pickle
+import queue
+import socket
 import sys
+import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.errors import UsageError
+from ..core.errors import MtqaError, UsageError
 from ..core.result import DocumentResult
 from ..corpus import Corpus, Document, split_key
 from .options import BatchOptions, Failure, Planned, StatusFn
 
 RAY_HINT = "--engine ray needs Ray Data: pip install 'mtqa[ray]' (or: pip install 'ray[data]')"
 GPU_BATCH_DOCS = 16  # documents a GPU actor reads in padded batches per call
+#: Seconds Ray may take to connect, and to start the actors and hand back the first document
+#: (a model load, a conversion on first use); `MTQA_RAY_START_TIMEOUT` sets another.
+START_TIMEOUT = 60.0
+CONNECT_TIMEOUT = 5.0  # seconds for a TCP answer from --address HOST:PORT
 
 
 def require_ray() -> None:
@@ -94,7 +102,7 @@ def _actor_class(settings: ActorSettings) -> type:
             )
 
         def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
-            from .scoring import prefetch_on_gpu, score_document
+            from .scoring import prefetch_on_gpu, score_corpus_document
             from .store import segment_records
 
             payloads: list[bytes] = []
@@ -104,7 +112,7 @@ def _actor_class(settings: ActorSettings) -> type:
                 outcome: Scored | Failure = Failure(doc.system, doc.doc_id, "failed")
                 for _attempt in range(2):  # a document that fails twice is recorded as failed
                     try:
-                        result = score_document(self.scorer, doc)
+                        result = score_corpus_document(self.scorer, doc)
                     except Exception as exc:  # noqa: BLE001 - recorded, the run goes on
                         outcome = Failure(doc.system, doc.doc_id, f"{type(exc).__name__}: {exc}")
                         continue
@@ -135,7 +143,7 @@ class RayEngine:
             kwargs: dict[str, Any] = {
                 "include_dashboard": False,
                 "log_to_driver": False,
-                "logging_level": logging.ERROR,
+                "logging_level": logging.CRITICAL,
                 "configure_logging": True,
             }
             if address is None:
@@ -144,6 +152,8 @@ class RayEngine:
                 kwargs["num_cpus"] = available_cores()
             else:
                 kwargs["address"] = address
+            if address is not None:
+                _check_reachable(address)  # Ray itself would retry for minutes, deaf to SIGTERM
             try:
                 with _native_stderr_silenced():  # Ray's C++ start-up notices
                     ray.init(**kwargs)
@@ -153,9 +163,12 @@ class RayEngine:
                     root = root.__cause__
                 first = (str(root).strip().splitlines() or [type(root).__name__])[0][:300]
                 raise UsageError(f"--address {address}: cannot connect to Ray ({first})") from None
-        cpus = float(ray.cluster_resources().get("CPU", 1))
         self.threads = options.threads or 1
-        self.actors = options.actors or max(1, int(cpus // self.threads))
+        try:
+            self.actors = _actors_that_fit(options, self.threads, ray.cluster_resources())
+        except BaseException:
+            self.close()
+            raise
 
     def scored(
         self, corpus: Corpus, done: frozenset[str], planned: dict[str, Planned]
@@ -201,7 +214,8 @@ class RayEngine:
         )  # Ray Data restarts a dead actor and retries its task (max_restarts=-1 by default)
         seen: set[int] = set()
         # One block at a time (a document each), as it is done: iter_rows would gather them.
-        for batch in scored.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
+        batches = scored.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0)
+        for batch in _started_within(batches, start_timeout()):
             for index, outcome in zip(batch["index"], batch["outcome"], strict=True):
                 seen.add(int(index))
                 yield int(index), pickle.loads(outcome)
@@ -217,12 +231,106 @@ class RayEngine:
             ray.shutdown()
 
 
+def start_timeout() -> float:
+    """`MTQA_RAY_START_TIMEOUT` seconds (a positive finite number), else `START_TIMEOUT`."""
+    try:
+        seconds = float(os.environ.get("MTQA_RAY_START_TIMEOUT", START_TIMEOUT))
+    except ValueError:
+        return START_TIMEOUT
+    return seconds if math.isfinite(seconds) and seconds > 0 else START_TIMEOUT
+
+
+def _check_reachable(address: str) -> None:
+    """A HOST:PORT (or ray://HOST:PORT) address must answer on TCP within seconds."""
+    where = address.removeprefix("ray://")
+    host, sep, port = where.rpartition(":")
+    if address == "auto" or not sep or not port.isdigit():
+        return  # `auto`, or a form Ray parses itself
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT):
+            pass
+    except OSError as exc:
+        why = exc.strerror or str(exc) or type(exc).__name__
+        raise UsageError(
+            f"--address {address}: cannot connect to Ray ({why}; is a cluster running there?)"
+        ) from None
+
+
+def _actors_that_fit(options: BatchOptions, threads: int, resources: dict[str, float]) -> int:
+    """How many actors to start, refusing (before any starts) what the cluster cannot hold:
+    Ray would wait forever for a GPU or CPUs that are not there."""
+    cpus, gpus = float(resources.get("CPU", 0)), float(resources.get("GPU", 0))
+    share = options.gpus_per_actor
+    if (options.device.startswith("cuda") or share) and gpus == 0:
+        asked = f"--device {options.device}" if not share else f"--gpus-per-actor {share:g}"
+        raise UsageError(f"{asked}: the Ray cluster has no GPU (give --device cpu)")
+    if threads > cpus:
+        raise UsageError(f"--threads {threads}: the Ray cluster has {cpus:g} CPUs")
+    fit = int(cpus // threads)
+    if share:
+        fit = min(fit, int(gpus // share))
+        if fit == 0:
+            raise UsageError(f"--gpus-per-actor {share:g}: the Ray cluster has {gpus:g} GPUs")
+    actors = options.actors or max(1, fit)
+    if actors > fit:
+        need = f"{threads} CPU(s)" + (f" and {share:g} GPU(s)" if share else "")
+        raise UsageError(
+            f"--actors {actors}: the Ray cluster holds {fit} actor(s) of {need} "
+            f"({cpus:g} CPUs, {gpus:g} GPUs)"
+        )
+    return actors
+
+
+def _started_within(batches: Iterator[Any], timeout: float) -> Iterator[Any]:
+    """`batches`, but the first must come within `timeout` seconds, and a failure before it
+    (actors that die as they start: no model, no GPU) is one line naming the cause. Ray is read
+    in a helper thread so that the wait can end; `close` (ray.shutdown) then stops it."""
+    out: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+
+    def pull() -> None:
+        try:
+            for batch in batches:
+                out.put(("batch", batch))
+            out.put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
+            out.put(("error", exc))
+
+    threading.Thread(target=pull, name="mtqa-ray-results", daemon=True).start()
+    first = True
+    while True:
+        try:
+            kind, item = out.get(timeout=timeout if first else None)
+        except queue.Empty:
+            raise MtqaError(
+                f"Ray started no scoring actor within {timeout:g} s (stuck waiting for "
+                "resources, or the actors keep dying; MTQA_RAY_START_TIMEOUT waits longer)"
+            ) from None
+        if kind == "end":
+            return
+        if kind == "error":
+            if first and not isinstance(item, (KeyboardInterrupt, MtqaError)):
+                raise MtqaError(f"Ray could not start the scoring actors: {_cause(item)}") from None
+            raise item
+        first = False
+        yield item
+
+
+def _cause(exc: BaseException) -> str:
+    """The innermost cause's last line (Ray wraps an actor's error in its own, traceback and
+    all): `ModelError: model not found: …`."""
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    errors = [line for line in lines if "Error:" in line and not line.startswith("ray.")]
+    return (errors[-1] if errors else lines[-1] if lines else type(exc).__name__)[:300]
+
+
 def _quiet_ray() -> None:
     """Ray's own logs and tuning hints go to its session folder, not to the user's terminal."""
     os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")  # C++ core-worker notices
     warnings.filterwarnings("ignore", module=r"ray(\.|$)")
-    for name in ("ray", "ray.data", "ray._private"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+    for name in ("ray", "ray.data", "ray._private"):  # its errors too: mtqa says them in a line
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 @contextlib.contextmanager

@@ -24,7 +24,6 @@ in `peers`, the terminal view in `view`.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -34,18 +33,21 @@ from typing import IO, Any
 from ..core.errors import InputError, MtqaError
 from ..core.files import atomic_write
 from ..core.result import DocumentResult
+from ..core.text import dump_json
 from ..corpus import Corpus, Document, document_key, split_key
 from .options import BatchOptions, BatchResult, Failure, Planned, ProgressFn, StatusFn
-from .scoring import available_cores, init_worker, prefetch_on_gpu, score_document, work
+from .scoring import available_cores, init_worker, prefetch_on_gpu, score_corpus_document, work
 from .store import (
     FAILED,
-    OUTPUTS,
+    LOCK,
     RUN,
     SEGMENTS,
     ResultsLog,
     check_run_file,
+    protect_inputs,
     read_log,
     report_name,
+    restart,
     segment_records,
     write_failures,
 )
@@ -80,16 +82,14 @@ def run_batch(
     """
     status = on_status or (lambda message: None)
     out = Path(options.output_dir)
+    protect_inputs(out, corpus)
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     lock = _lock(out)
     try:
-        if options.restart:
-            for name in OUTPUTS:
-                (out / name).unlink(missing_ok=True)
         return _run_locked(corpus, options, out, scorer, on_progress, status)
     except BaseException:
-        if created and {p.name for p in out.iterdir()} <= {".lock", RUN}:
+        if created and {p.name for p in out.iterdir()} <= {LOCK, RUN}:
             shutil.rmtree(out, ignore_errors=True)  # a run that failed early leaves no folder
         raise
     finally:
@@ -98,7 +98,7 @@ def run_batch(
 
 def _lock(out: Path) -> IO[bytes]:
     """Hold an exclusive lock on the output folder: two runs must not append to one log."""
-    handle = open(out / ".lock", "ab")  # noqa: SIM115 - closed by the caller
+    handle = open(out / LOCK, "ab")  # noqa: SIM115 - closed by the caller
     try:
         import fcntl
     except ImportError:  # not on POSIX: no locking
@@ -137,6 +137,8 @@ def _run_locked(
                 f"--peers: {len(systems)} systems; a segment needs {MIN_CANDIDATES} "
                 "translations to be compared with its peers, so judgements stay as they are"
             )
+    if options.restart:  # only now: a run refused above keeps the earlier results
+        restart(out)
     log_path = out / SEGMENTS
     blocks, good_end, size = read_log(log_path)
     run_info = check_run_file(out, corpus, options, has_results=size > 0)
@@ -237,7 +239,7 @@ class _Runner:
                 )
             prefetch_on_gpu(self.scorer, [doc for _, doc in tasks])
             for index, doc in tasks:
-                yield index, score_document(self.scorer, doc)
+                yield index, score_corpus_document(self.scorer, doc)
             return
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -339,9 +341,7 @@ class _Runner:
         stored = self.run_info.get("signature")
         if stored is None:
             self.run_info["signature"] = text
-            atomic_write(
-                self.out / RUN, json.dumps(self.run_info, ensure_ascii=False, indent=2) + "\n"
-            )
+            atomic_write(self.out / RUN, dump_json(self.run_info, indent=2) + "\n")
         elif stored != text:
             raise InputError(
                 f"{self.out} holds results scored as {stored}, but this run scores as {text}: "

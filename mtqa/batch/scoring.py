@@ -3,7 +3,10 @@ the Ray actors."""
 
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
+import time
 from typing import Any
 
 from ..core.errors import InputError
@@ -11,7 +14,7 @@ from ..core.result import DocumentResult
 from ..corpus import Document
 
 
-def score_document(scorer: Any, doc: Document) -> DocumentResult:
+def score_corpus_document(scorer: Any, doc: Document) -> DocumentResult:
     """Score one corpus document; segment ids, sources and references set on each sentence."""
     try:
         if doc.text is not None:
@@ -50,7 +53,9 @@ def init_worker(
     device: str,
     precision: str = "fp32",
 ) -> None:
-    """Pool initializer: ignore Ctrl-C (the parent handles it), set threads, load once."""
+    """Pool initializer: die with the driver, ignore Ctrl-C (the parent handles it), set
+    threads, load once."""
+    die_with_parent()  # first: the imports and the model take seconds
     import signal
 
     import torch
@@ -63,9 +68,42 @@ def init_worker(
     _WORKER_SCORER = Scorer.load(model, config, preset, device=device, precision=precision)
 
 
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def die_with_parent() -> None:
+    """End this worker when its driver ends, however it ends: a driver killed with SIGKILL
+    cannot stop its workers, and an idle worker would wait on the task queue forever (it holds
+    the queue's write end itself). On Linux the kernel sends SIGKILL (PR_SET_PDEATHSIG);
+    elsewhere a daemon thread checks the parent's pid every second."""
+    import signal
+    import threading
+    from multiprocessing import parent_process
+
+    parent = parent_process()
+    expected = parent.pid if parent is not None and parent.pid else os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            armed = False
+        if armed:
+            if os.getppid() != expected:  # the driver died before the signal was armed
+                os._exit(1)
+            return
+
+    def watch() -> None:
+        while os.getppid() == expected:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="mtqa-parent-watch", daemon=True).start()
+
+
 def work(task: tuple[int, Document]) -> tuple[int, DocumentResult]:
     index, doc = task
-    return index, score_document(_WORKER_SCORER, doc)
+    return index, score_corpus_document(_WORKER_SCORER, doc)
 
 
 def available_cores() -> int:

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..core.errors import InputError
-from ..core.files import atomic_write
+from ..core.files import atomic_write, loads_bounded
 from ..core.result import DocumentResult, SentenceResult, Signature, Span
+from ..core.text import dump_json
 from ..corpus import Corpus, Document, document_key
 from .options import BatchOptions, Failure
 
@@ -21,6 +22,11 @@ SUMMARY = "summary.json"
 RUN = "run.json"
 FAILED = "failed.jsonl"  # documents that could not be scored in the last run (retried on re-run)
 OUTPUTS = (SEGMENTS, DOCUMENTS, SUMMARY, RUN, FAILED)
+LOCK = ".lock"
+#: Every name a run writes or removes in the output folder, and in the report folder (the
+#: pages' names come from the documents: `report_name`), for `check_run_paths`.
+OWNED_FILES = (*OUTPUTS, LOCK)
+REPORT_FILES = ("index.html", "?????-*.html")
 FORMAT = "mtqa-batch/2"  # 2: records carry the sentence features
 
 
@@ -105,7 +111,7 @@ def read_log(path: Path) -> tuple[dict[str, Block], int, int]:
             if not raw.endswith(b"\n"):
                 break
             try:
-                record = json.loads(raw)
+                record = loads_bounded(raw)
                 key = document_key(record["system"], record["doc"])
                 index, total = int(record["index"]), int(record["doc_segments"])
                 fingerprint = str(record["doc_fingerprint"])
@@ -128,16 +134,23 @@ class ResultsLog:
     """The append-only results log: one block per document, flushed and fsynced."""
 
     def __init__(self, path: Path) -> None:
+        self.path = path
         self.handle: IO[bytes] = open(path, "ab")  # noqa: SIM115 - closed in close()
 
     def append(self, records: list[dict[str, Any]]) -> None:
-        data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-        self.handle.write(data.encode("utf-8"))
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
+        data = "".join(dump_json(r) + "\n" for r in records)
+        try:
+            self.handle.write(data.encode("utf-8"))
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
+        except OSError as exc:  # a full disk names the log, not "standard output"
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from None
 
     def close(self) -> None:
-        self.handle.close()
+        try:
+            self.handle.close()
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from None
 
 
 def check_run_file(
@@ -150,18 +163,22 @@ def check_run_file(
         "model": options.model,
         "config": options.config,
         "preset": options.preset,
+        "files": list(OUTPUTS),  # what this run writes here: all that --restart may remove
     }
     run_file = out / RUN
     if has_results:
         try:
-            stored = json.loads(run_file.read_text(encoding="utf-8"))
+            stored = read_run_file(out)
         except FileNotFoundError:
             raise InputError(
-                f"{out / SEGMENTS} exists but was not made by `mtqa batch`: use --restart, "
-                "or another --output-dir"
+                f"{out / SEGMENTS} exists but was not made by `mtqa batch` (there is no "
+                f"{RUN}): move it away, or choose another --output-dir"
             ) from None
         except (OSError, ValueError) as exc:
-            raise InputError(f"{run_file} is unreadable ({exc}): use --restart") from None
+            raise InputError(
+                f"{run_file} is unreadable ({exc}): move the results in {out} away, or choose "
+                "another --output-dir"
+            ) from None
         for name in ("format", "input", "model", "config", "preset"):
             if stored.get(name) != wanted[name]:
                 raise InputError(
@@ -170,8 +187,71 @@ def check_run_file(
                     "to start over, or another --output-dir"
                 )
         return dict(stored)
-    atomic_write(run_file, json.dumps(wanted, ensure_ascii=False, indent=2) + "\n")
+    atomic_write(run_file, dump_json(wanted, indent=2) + "\n")
     return wanted
+
+
+def read_run_file(out: Path) -> dict[str, Any]:
+    """``run.json`` of an earlier run: an object naming an ``mtqa-batch/`` format, or
+    ValueError (OSError when it cannot be read; FileNotFoundError when there is none)."""
+    stored = loads_bounded((out / RUN).read_bytes())
+    if not isinstance(stored, dict) or not str(stored.get("format", "")).startswith("mtqa-batch/"):
+        raise ValueError("not a run file of `mtqa batch`")
+    return stored
+
+
+def protect_inputs(out: Path, corpus: Corpus) -> None:
+    """Refuse a run that would write or remove one of its own input files in `out` (the CLI
+    refuses it earlier, in `check_run_paths`; this guards the Python API)."""
+    inputs = input_paths(corpus)
+    for name in OWNED_FILES:
+        if any(_same_file(out / name, given) for given in inputs):
+            raise InputError(
+                f"{out / name} is an input of this run, and `mtqa batch` writes that name in "
+                "its output folder: move it, or choose another --output-dir"
+            )
+
+
+def restart(out: Path) -> None:
+    """``--restart``: remove only the files that the earlier run recorded in ``run.json`` as
+    its own (after `protect_inputs`, never an input of this run)."""
+    present = [name for name in OUTPUTS if (out / name).exists()]
+    if not present:
+        return
+    try:
+        stored = read_run_file(out)
+    except (OSError, ValueError) as exc:
+        reason = "there is none" if isinstance(exc, FileNotFoundError) else f"unreadable: {exc}"
+        raise InputError(
+            f"--restart removes only what an earlier `mtqa batch` recorded in {out / RUN} "
+            f"({reason}), so {out / present[0]} stays: move it away, or choose another "
+            "--output-dir"
+        ) from None
+    recorded = stored.get("files", list(OUTPUTS))  # 0.9.0 runs wrote no list: the fixed names
+    if not isinstance(recorded, list):
+        recorded = []
+    for name in OUTPUTS:
+        if name in recorded:  # a recorded name outside the fixed set is never removed
+            (out / name).unlink(missing_ok=True)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def input_paths(corpus: Corpus) -> list[Path]:
+    """The files a corpus reads, from its description (resolved paths)."""
+    description = corpus.description
+    found: list[Path] = []
+    for key in ("input", "targets", "source", "references", "docs"):
+        value = description.get(key)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and os.path.isabs(item):
+                found.append(Path(item))
+    return found
 
 
 def document_from_records(records: list[dict[str, Any]], signature: Signature) -> DocumentResult:
@@ -225,5 +305,5 @@ def write_failures(out: Path, failures: list[Failure]) -> set[str]:
         path.unlink(missing_ok=True)
         return set()
     rows = [{"system": f.system, "doc": f.doc_id, "error": f.error} for f in failures]
-    atomic_write(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    atomic_write(path, "".join(dump_json(r) + "\n" for r in rows))
     return {document_key(f.system, f.doc_id) for f in failures}

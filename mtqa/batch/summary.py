@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from ..core.files import atomic_stream, atomic_write
+from ..core.files import atomic_stream, atomic_write, loads_bounded
 from ..core.result import REASONS, Signature
+from ..core.text import dump_json
 from ..corpus import Corpus, split_key
 from .metrics import SystemData, bootstrap_seed, compare_systems, corpus_scores
 from .options import BatchOptions, Planned
@@ -98,9 +98,11 @@ def reusable_summary(
     if not (out / DOCUMENTS).exists():
         return None
     try:
-        summary = json.loads((out / SUMMARY).read_text(encoding="utf-8"))
+        summary = loads_bounded((out / SUMMARY).read_bytes())
     except (OSError, ValueError):
         return None
+    if not isinstance(summary, dict) or not isinstance(summary.get("totals"), dict):
+        return None  # a damaged summary is written again
     same = (
         summary.get("format") == FORMAT
         and summary.get("input") == corpus.description
@@ -152,13 +154,13 @@ def finalize(
             log.seek(block.start)
             data = log.read(block.end - block.start).decode("utf-8")
             records = peer_judged.get(key) or [
-                json.loads(line) for line in data.split("\n") if line
+                loads_bounded(line) for line in data.split("\n") if line
             ]
             if key in peer_judged or any("base" in r for r in records):
                 if key not in peer_judged:
                     for record in records:
                         restore_base(record)
-                data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+                data = "".join(dump_json(r) + "\n" for r in records)
                 if report_dir is not None and signature:
                     from ..report import write_report
 
@@ -205,7 +207,7 @@ def finalize(
                     )
                 else:
                     without_report += 1
-            documents_out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            documents_out.write(dump_json(row) + "\n")
     summary: dict[str, Any] = {
         "format": FORMAT,
         "input": corpus.description,
@@ -240,7 +242,7 @@ def finalize(
             "documents": len(entries),
             "without_report": without_report,
         }
-    atomic_write(out / SUMMARY, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    atomic_write(out / SUMMARY, dump_json(summary, indent=2) + "\n")
     return summary
 
 

@@ -7,9 +7,18 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ..core.result import REASONS
+from ..core.text import printable
 
 if TYPE_CHECKING:
     from .options import ProgressFn
+
+
+def _plain(text: str) -> Any:
+    """Text from the corpus or the user (system names, config names) as a rich `Text`: never
+    read as markup (`[link=…]`, `[/bold]`) or emoji codes, control characters shown escaped."""
+    from rich.text import Text
+
+    return Text(printable(str(text)))
 
 
 def print_summary(summary: dict[str, Any], console: Any) -> None:
@@ -27,7 +36,7 @@ def print_summary(summary: dict[str, Any], console: Any) -> None:
             table.add_column(name, justify="right")
     for name, s in systems.items():
         cells = [
-            name,
+            _plain(name),
             f"{s['n_documents']:,}",
             f"{s['n_segments']:,}",
             f"{s['score']:.3f}",
@@ -46,21 +55,21 @@ def print_summary(summary: dict[str, Any], console: Any) -> None:
         for reason in reasons:
             by_reason.add_column(reason, justify="right")
         for name, s in systems.items():
-            by_reason.add_row(name, *(str(s["reasons"].get(r, 0)) for r in reasons))
+            by_reason.add_row(_plain(name), *(str(s["reasons"].get(r, 0)) for r in reasons))
         console.print(by_reason)
     comparison = summary.get("comparison")
     if comparison:
         console.print(_comparison_table(comparison))
     shown: set[str] = set()
     for metric, signature in (comparison or {}).get("signatures", {}).items():
-        console.print(f"{metric}: {signature}", style="dim", soft_wrap=True, highlight=False)
+        console.print(_plain(f"{metric}: {signature}"), style="dim", soft_wrap=True)
         shown.add(metric)
     for metric in ("BLEU", "chrF", "TER"):
         signature = next((s[metric]["signature"] for s in systems.values() if metric in s), None)
         if signature and metric not in shown:
-            console.print(f"{metric}: {signature}", style="dim", soft_wrap=True, highlight=False)
+            console.print(_plain(f"{metric}: {signature}"), style="dim", soft_wrap=True)
     if summary.get("signature"):
-        console.print(summary["signature"], style="dim", soft_wrap=True, highlight=False)
+        console.print(_plain(summary["signature"]), style="dim", soft_wrap=True)
 
 
 def _cell(result: dict[str, Any] | None, digits: int, baseline: bool = False) -> str:
@@ -83,8 +92,10 @@ def _comparison_table(comparison: dict[str, Any]) -> Any:
 
     rows = comparison["systems"]
     table = Table(
-        title=f"paired bootstrap against {comparison['baseline']} "
-        f"({comparison['n_samples']} resamples, seed {comparison['seed']}; * p < 0.05)",
+        title=_plain(
+            f"paired bootstrap against {comparison['baseline']} "
+            f"({comparison['n_samples']} resamples, seed {comparison['seed']}; * p < 0.05)"
+        ),
         title_justify="left",
     )
     table.add_column("system", overflow="fold")
@@ -97,11 +108,11 @@ def _comparison_table(comparison: dict[str, Any]) -> Any:
     sizes = {row["n_segments"] for row in rows}
     first = rows[0] if rows else None
     if first is not None and len(sizes) == 1 and "mtqa" in first:
-        cells = [f"{comparison['baseline']} (baseline)", f"{first['n_segments']:,}"]
+        cells = [_plain(f"{comparison['baseline']} (baseline)"), f"{first['n_segments']:,}"]
         cells += [_cell(first.get(key), digits, baseline=True) for key, _, digits in metrics]
         table.add_row(*cells, end_section=True)
     for row in rows:
-        cells = [row["system"], f"{row['n_segments']:,}"]
+        cells = [_plain(row["system"]), f"{row['n_segments']:,}"]
         cells += [_cell(row.get(key), digits) for key, _, digits in metrics]
         table.add_row(*cells)
     return table

@@ -110,7 +110,8 @@ def evaluate_evidence(config: Config, evidence: list[Evidence]) -> dict[str, Any
     major = [e.major for e in evidence]
     items = [e.item for e in evidence]
     judged = {
-        p: [judge_evidence(e, config, config.threshold(p)) for e in evidence] for p in PRESETS
+        p: [judge_evidence(e, config, config.threshold(p), strict=p == "strict") for e in evidence]
+        for p in PRESETS
     }
     scores = [score for score, _, _ in judged["standard"]]
     length = [-float(len(e.target.split())) for e in evidence]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import warnings
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -18,6 +19,8 @@ from ..checks import run_checks
 from ..core.config import Config, load_config
 from ..core.errors import InputError
 from ..core.files import atomic_write, cache_dir
+from ..core.result import Span
+from ..core.segment import Segment
 from ..scoring import (
     LN2,
     PeerWord,
@@ -42,6 +45,8 @@ from ..scoring.detector import (
     load_detector,
 )
 from ..scoring.judge import find_spans
+from ..scoring.names import capitalised_mid_sentence, document_mentions
+from ..scoring.review import DocumentView, oddity_spans, review_sentence
 from ..scoring.signals import with_alpha
 from ..scoring.word_features import with_neighbours, word_features, word_hidden
 from ..source import SOURCE_FEATURES, cached_vectors, mqm_source_features
@@ -178,15 +183,33 @@ def cached_extract(
     if not Path(path).is_file():
         raise InputError(f"annotated data not found: {path}")
     cache = evidence_cache(scorer, path, context, share)
-    if cache.exists():
-        with cache.open("rb") as handle:
-            evidence: list[Evidence] = pickle.load(handle)
-    else:
+    evidence = _read_evidence(cache)
+    if evidence is None:
         rows = sample_documents(load_rows(path), share)
         evidence = extract(scorer, rows, context=context, **kwargs)
         atomic_write(cache, pickle.dumps(evidence))
     attach_probabilities(evidence, detector or load_detector())
     return evidence
+
+
+def _read_evidence(cache: Path) -> list[Evidence] | None:
+    """The cached evidence, trusted to be nothing: a file that does not unpickle into a list of
+    `Evidence` is a miss, rebuilt with one warning."""
+    try:
+        with cache.open("rb") as handle:
+            evidence = pickle.load(handle)
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # noqa: BLE001 - any damage (pickle raises many kinds) is a miss
+        evidence = exc
+    if isinstance(evidence, list) and all(isinstance(e, Evidence) for e in evidence):
+        return evidence
+    warnings.warn(
+        f"the cache file {cache} is damaged ({type(evidence).__name__}): rebuilding it",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    return None
 
 
 def detector_inputs(
@@ -241,10 +264,18 @@ def feature_matrix(evidence: list[Evidence], config: Config, names: tuple[str, .
 
 
 def judge_evidence(
-    evidence: Evidence, config: Config, threshold: float
+    evidence: Evidence,
+    config: Config,
+    threshold: float,
+    *,
+    strict: bool = False,
+    editor_view: bool = True,
 ) -> tuple[float, bool, list[tuple[int, int]]]:
-    """Score, flag and spans for one annotated segment, exactly as `mtqa score` would."""
+    """Score, flag and spans for one annotated segment, as `mtqa score` would read it alone
+    (no number test: it needs the model). `editor_view` False: 0.9's spans and flags (names
+    shown as mistranslations, no oddity spans), for before/after figures."""
     words = words_at(evidence, config.alpha)
+    oddities: list[Span] = []
     features = features_for(evidence, config, words)
     source = evidence.source if evidence.extra is not None else None
     with_peers = evidence.peers is not None and uses_peers(config)
@@ -260,12 +291,23 @@ def judge_evidence(
             spans = learned_spans(
                 evidence.target, evidence.detector_words, evidence.p_any, evidence.p_major
             )
+            oddities = oddity_spans(evidence.target, evidence.detector_words, evidence.p_any)
     else:
         spans = find_spans(evidence.target, words, config)
         if with_peers and evidence.peer_words is not None:
             spans += peer_spans(evidence.peer_words)
     spans += run_checks(evidence.target, source)
-    result = judge_segment(evidence.target, features, spans, config, threshold)
+    by_risk = True
+    if editor_view:
+        view = DocumentView(
+            names=capitalised_mid_sentence(evidence.target, [0]),
+            mentions=document_mentions(evidence.target),
+        )
+        seen = review_sentence(
+            Segment(0, 0, len(evidence.target), evidence.target, 0), spans, view, oddities
+        )
+        spans, by_risk = seen.spans, strict or not seen.names_only
+    result = judge_segment(evidence.target, features, spans, config, threshold, by_risk=by_risk)
     return result.score, result.flagged, [(s.start, s.end) for s in result.spans]
 
 

@@ -5,8 +5,8 @@ span so a sentence's spans land in document coordinates (`document[offset+s:offs
 The checks are rules, not models: they are cheap, explainable and tuned to stay quiet on
 ordinary news text (false positives cost reviewer trust more than the odd miss).
 
-Checks: numbers (source-aware), untranslated source-script text, repeated words, unbalanced
-brackets/quotes, and length ratio (source-aware). `run_checks` runs them all.
+Checks: numbers (source-aware), untranslated source-script text, repeated words, stacked
+modals, unbalanced brackets/quotes, and length ratio (source-aware). `run_checks` runs them all.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from ..core.language import lang_code, source_language
 from ..core.result import Span
 from .length import check_length, expected_length, length_z
+from .modals import check_modals
 from .numbers import check_numbers, missing_source_numbers
 from .numbers_en import NumberMention, target_numbers
 from .numbers_source import source_numbers
@@ -25,6 +26,7 @@ __all__ = [
     "CHECKS",
     "NumberMention",
     "check_length",
+    "check_modals",
     "check_numbers",
     "check_punctuation",
     "check_quotes",
@@ -42,6 +44,7 @@ __all__ = [
 CHECKS = {
     "untranslated": (check_untranslated, False),
     "repetition": (check_repetition, False),
+    "grammar": (check_modals, False),
     "punctuation": (check_punctuation, False),
     "number": (check_numbers, True),
     "length": (check_length, True),
@@ -65,6 +68,7 @@ def run_checks(
     lang = source_language(source, source_lang) if source else lang_code(source_lang)
     spans = check_untranslated(target, source, lang, offset)
     spans += check_repetition(target, offset)
+    spans += check_modals(target, offset)
     spans += check_punctuation(target, offset, quotes=quotes, source=source)
     if source:
         spans += check_numbers(target, source, lang, offset)

@@ -7,7 +7,7 @@ import math
 from ..core.language import HAN_RE, source_language
 from ..core.result import Span
 
-# zh->en, measured on /work/shared/data/mqm/train.jsonl (6,130 rows: every system except the
+# zh->en, measured on MQM train (shared/data/mqm/train.jsonl, 6,130 rows: every system except the
 # `metricsystem*` extras; 2021 sentences and 2023 paragraphs). Expected target length in
 # non-space characters = 3.73 * Han characters + 1.00 * other non-space source characters
 # (weights by minimising mean |log(target/expected)| with Nelder-Mead; median residual 0.001).

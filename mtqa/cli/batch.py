@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import nullcontext
 
 import click
-from rich.console import Console
 
-from ..core import EXIT_ERROR, EXIT_GATE, UsageError, check_run_paths, configs_dir
+from ..core import EXIT_ERROR, EXIT_GATE, UsageError, check_run_paths, printable
 from .options import (
+    FiniteRange,
+    StdoutConsole,
     device_option,
+    pick_config,
     precision_option,
     progress_lines,
     quiet_option,
@@ -18,6 +21,13 @@ from .options import (
     status,
     text_console_options,
 )
+
+# Bounds far beyond any real run, that keep a typo (`-j 10000`) from exhausting the machine.
+MAX_JOBS = 256  # processes, each loading the model
+MAX_THREADS = 1024
+MAX_ACTORS = 10_000
+MAX_GPUS_PER_ACTOR = 64.0
+MAX_BOOTSTRAP = 100_000  # paired bootstrap resamples (sacrebleu's default is 1000)
 
 
 @click.command()
@@ -46,11 +56,16 @@ from .options import (
 @device_option
 @precision_option
 @click.option(
-    "--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Processes."
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, MAX_JOBS),
+    default=1,
+    show_default=True,
+    help="Processes.",
 )
 @click.option(
     "--threads",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MAX_THREADS),
     default=None,
     help="Torch threads per process [default: cores / jobs].",
 )
@@ -68,13 +83,13 @@ from .options import (
 )
 @click.option(
     "--actors",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MAX_ACTORS),
     default=None,
     help="Ray actors, each loading the model once [default: cluster CPUs / threads].",
 )
 @click.option(
     "--gpus-per-actor",
-    type=click.FloatRange(min=0),
+    type=FiniteRange(0, MAX_GPUS_PER_ACTOR),
     default=0.0,
     help="GPU share each Ray actor asks for (e.g. 0.5: two actors a GPU).",
 )
@@ -82,7 +97,7 @@ from .options import (
 @click.option("--baseline", default=None, help="System the others are compared with.")
 @click.option(
     "--bootstrap",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MAX_BOOTSTRAP),
     default=1000,
     show_default=True,
     help="Paired bootstrap resamples.",
@@ -96,13 +111,13 @@ from .options import (
 )
 @click.option(
     "--fail-over-flagged-share",
-    type=click.FloatRange(0, 1),
+    type=FiniteRange(0, 1),
     default=None,
     help="Exit 3 if more than this share of all segments is flagged.",
 )
 @click.option(
     "--fail-under",
-    type=click.FloatRange(0, 1),
+    type=FiniteRange(0, 1),
     default=None,
     help="Exit 3 if the corpus score (mean over segments) is below SCORE.",
 )
@@ -163,9 +178,15 @@ def batch(
         raise UsageError(
             "nothing to evaluate: give INPUT (folder, .jsonl, .tsv, dataset) or -t MT files"
         )
+    from ..batch import OWNED_FILES, REPORT_FILES
+
+    owned = [("--output-dir", os.path.join(output_dir, name)) for name in OWNED_FILES]
+    if report_dir:
+        owned += [("--report-dir", os.path.join(report_dir, name)) for name in REPORT_FILES]
     check_run_paths(
         [input, source, *targets, *references, docs],
         folders=[("--output-dir", output_dir), ("--report-dir", report_dir)],
+        owned=owned,
     )
     if engine != "ray" and (address or actors or gpus_per_actor):
         raise UsageError("--address, --actors and --gpus-per-actor need --engine ray")
@@ -190,8 +211,7 @@ def batch(
         hf_config=hf_config,
         split=split,
     )
-    if config is None and has_sources(corpus) and (configs_dir() / "source.json").is_file():
-        config = "source"  # as `mtqa score --source`: the combiner fitted with the sources
+    config = pick_config(config, with_source=has_sources(corpus))
     options = BatchOptions(
         output_dir=Path(output_dir),
         model=model,
@@ -230,8 +250,8 @@ def batch(
         )
         raise
     for warning in result.warnings:
-        click.echo(f"mtqa: warning: {warning}", err=True)
-    print_summary(result.summary, Console(**text_console_options(sys.stdout.isatty())))
+        click.echo(f"mtqa: warning: {printable(warning)}", err=True)
+    print_summary(result.summary, StdoutConsole(**text_console_options(sys.stdout.isatty())))
     status(
         quiet,
         f"mtqa: results in {output_dir} ({result.scored:,} documents scored now, "

@@ -11,9 +11,9 @@ from ..core import atomic_write, check_run_paths, configs_dir
 @click.option("--train", "train_path", default=None, help="MQM-style JSONL to fit on.")
 @click.option("--dev", "dev_path", default=None, help="MQM-style JSONL to choose thresholds on.")
 @click.option("--model", "-m", default=None, help="Model to calibrate (default: the config's).")
-@click.option("--base", default=None, help="Config to start from (default: configs/default.json).")
-@click.option("--output", "-o", default=None, help="[default: configs/NAME.json]")
-@click.option("--seed", type=int, default=13, show_default=True)
+@click.option("--base", default=None, help="Config to start from (default: the shipped default).")
+@click.option("--output", "-o", default=None, help="[default: NAME.json in the configs folder]")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=13, show_default=True)
 @click.option("--with-source", is_flag=True, help="Also fit the source-aware features.")
 @click.option(
     "--peers",

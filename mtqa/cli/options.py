@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import math
 import os
 import sys
 import time
@@ -12,8 +14,43 @@ from typing import Any
 import click
 from rich.console import Console
 
-from ..core import PRESETS
+from ..core import PRESETS, configs_dir, printable
 from ..models import PRECISIONS
+
+
+class StdoutConsole(Console):
+    """The console of the results on stdout: a reader that goes away (`mtqa score … | head`)
+    reaches the CLI's one handler as BrokenPipeError (quiet, exit 141, as documented), not
+    rich's own exit 1. Markup, emoji codes and highlighting are off: what it prints holds
+    document text and names, which must show as written (`[link=…]` is not a link)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**{"markup": False, "emoji": False, "highlight": False, **options})
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
+class FiniteRange(click.FloatRange):
+    """A number in a range that is also finite: `nan` passes click's own range test (every
+    comparison with it is false), so a gate given `nan` would never fail."""
+
+    name = "finite float range"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+def pick_config(config: str | None, with_source: bool) -> str | None:
+    """The config asked for; with a source and none asked for, the shipped `source` config (the
+    combiner calibrated with the source-aware features), as `score` and `batch` both do."""
+    if config is None and with_source and (configs_dir() / "source.json").is_file():
+        return "source"
+    return config
 
 
 def scorer_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -24,7 +61,7 @@ def scorer_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 "--model", "-m", default=None, help="Registry name, .gguf path, folder or hub id."
             ),
             click.option(
-                "--config", "-c", "config", default=None, help="Name in configs/ or a JSON path."
+                "--config", "-c", "config", default=None, help="Shipped config name or a JSON path."
             ),
             click.option(
                 "--preset",
@@ -78,9 +115,10 @@ def text_console_options(tty: bool) -> dict[str, Any]:
 def progress_seconds() -> float:
     """How often a progress line is written when stderr is not a terminal."""
     try:
-        return max(0.0, float(os.environ.get("MTQA_PROGRESS_SECONDS", "10")))
+        seconds = float(os.environ.get("MTQA_PROGRESS_SECONDS", "10"))
     except ValueError:
         return 10.0
+    return max(0.0, seconds) if math.isfinite(seconds) else 10.0
 
 
 def progress_lines(label: str, unit: str) -> Callable[..., None]:
@@ -128,5 +166,6 @@ def progress(quiet: bool, label: str):  # type: ignore[no-untyped-def]
 
 
 def status(quiet: bool, message: str) -> None:
+    """A status line on stderr (paths and names in it shown with controls escaped)."""
     if not quiet:
-        click.echo(message, err=True)
+        click.echo(printable(message), err=True)

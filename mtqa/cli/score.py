@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-from rich.console import Console
 
 from ..core import (
     EXIT_GATE,
@@ -16,13 +15,16 @@ from ..core import (
     atomic_write,
     check_run_paths,
     check_source_lang,
-    configs_dir,
+    printable,
     read_text,
     validate_text,
 )
 from ..report import FORMATS, print_terminal
 from .options import (
+    FiniteRange,
+    StdoutConsole,
     device_option,
+    pick_config,
     precision_option,
     progress,
     quiet_option,
@@ -38,8 +40,12 @@ from .options import (
 @device_option
 @precision_option
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", *FORMATS]), default="text")
-@click.option("--output", "-o", default=None, help="Write the result here (atomically).")
-@click.option("--report", default=None, help="Also write the HTML editor report here.")
+@click.option(
+    "--output", "-o", default=None, help="Write the result to this file (atomically; - is stdout)."
+)
+@click.option(
+    "--report", default=None, help="Also write the HTML editor report to this file (not -)."
+)
 @click.option("--source", "source_file", default=None, help="The original (source) document.")
 @click.option("--source-lang", default=None, help="Source language (default: from its script).")
 @click.option("--all", "show_all", is_flag=True, help="Text view: list every sentence, ranked.")
@@ -57,7 +63,7 @@ from .options import (
 )
 @click.option(
     "--fail-under",
-    type=click.FloatRange(0, 1),
+    type=FiniteRange(0, 1),
     default=None,
     help="Exit 3 if the document score is below SCORE.",
 )
@@ -86,7 +92,9 @@ def score(
     if adequacy and not source_file:
         raise click.UsageError("--adequacy reads the source: give it with --source FILE")
     check_source_lang(source_lang)
-    check_run_paths([file, source_file], files=[("--output", output), ("--report", report)])
+    check_run_paths(
+        [file, source_file], files=[("--output", output)], named_files=[("--report", report)]
+    )
     # Everything about the input is checked before the model loads.
     text = read_text(file)
     validate_text(text, "standard input" if file == "-" else file)
@@ -94,8 +102,7 @@ def score(
     if source is not None and source_file is not None:
         validate_text(source, source_file)
     status(quiet, "mtqa: loading model…")
-    if source is not None and config is None and (configs_dir() / "source.json").is_file():
-        config = "source"  # calibrated with the source-aware features
+    config = pick_config(config, with_source=source is not None)
     scorer = Scorer.load(model, config, preset, device=device, precision=precision)
     if adequacy:
         status(quiet, "mtqa: loading the adequacy model (about 2 s a sentence on a CPU)…")
@@ -109,7 +116,7 @@ def score(
             source_lang=source_lang,
         )
     for warning in result.warnings:
-        click.echo(f"mtqa: warning: {warning}", err=True)
+        click.echo(f"mtqa: warning: {printable(warning)}", err=True)
     if report:
         from ..report import write_report
 
@@ -123,11 +130,13 @@ def _emit(fmt: str, result: Any, output: str | None, show_all: bool) -> None:
     to_file = bool(output) and output != STDOUT
     if fmt == "text":
         if to_file:
-            console = Console(record=True, file=io.StringIO(), **text_console_options(False))
+            console = StdoutConsole(record=True, file=io.StringIO(), **text_console_options(False))
             print_terminal(result, console, show_all)
             atomic_write(str(output), console.export_text())
         else:
-            print_terminal(result, Console(**text_console_options(sys.stdout.isatty())), show_all)
+            print_terminal(
+                result, StdoutConsole(**text_console_options(sys.stdout.isatty())), show_all
+            )
         return
     render: Callable[[Any], str] = FORMATS[fmt]
     content = render(result)

@@ -19,7 +19,7 @@ from .files import atomic_stream, atomic_write, cache_dir, describe_os_error, re
 from .language import check_source_lang
 from .outputs import STDOUT, check_run_paths
 from .result import REASONS, SEVERITIES, DocumentResult, SentenceResult, Signature, Span
-from .text import printable, validate_text
+from .text import dump_json, printable, validate_text
 from .version import __version__
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "check_run_paths",
     "check_source_lang",
     "describe_os_error",
+    "dump_json",
     "printable",
     "validate_text",
     "EXIT_ERROR",

@@ -17,6 +17,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -36,14 +37,61 @@ def cache_dir() -> Path:
     return Path(base) / "mtqa"
 
 
+def package_data(*parts: str) -> Path:
+    """A file or folder shipped inside the package (configs, the detectors' artefacts), found
+    through importlib.resources, so an installed wheel finds it as a checkout does."""
+    return Path(str(resources.files("mtqa").joinpath(*parts)))
+
+
+#: How deep JSON may nest in any file mtqa reads (configs, corpora, MQM rows, caches, its own
+#: outputs): far beyond any real one (they nest 2 to 4 deep), and far below Python's recursion
+#: limit, so that a hostile file is refused in one line instead of crashing a later step.
+MAX_JSON_DEPTH = 64
+
+
+class JsonDepthError(ValueError):
+    """JSON nested deeper than `MAX_JSON_DEPTH` (a ValueError, as a JSON syntax error is)."""
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether lists and objects nest more than `limit` deep (walked level by level, without
+    recursion)."""
+    level = [value] if isinstance(value, (dict, list)) else []
+    for _ in range(limit):
+        deeper: list[Any] = []
+        for item in level:
+            children = item.values() if isinstance(item, dict) else item
+            deeper.extend([c for c in children if isinstance(c, (dict, list))])
+        if not deeper:
+            return False
+        level = deeper
+    return True
+
+
+def loads_bounded(data: bytes | str, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """`json.loads`, refusing nesting deeper than `max_depth` with `JsonDepthError`: every
+    JSON reader of mtqa goes through it, so deep input is never a RecursionError."""
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise JsonDepthError(f"nested deeper than {max_depth} levels") from None
+    opening = (b"[", b"{") if isinstance(data, bytes) else ("[", "{")
+    brackets = data.count(opening[0]) + data.count(opening[1])  # type: ignore[arg-type]
+    if brackets > max_depth and _too_deep(value, max_depth):  # most JSON has few brackets
+        raise JsonDepthError(f"nested deeper than {max_depth} levels")
+    return value
+
+
 def parse_json_object(
     data: bytes | str, where: str, error: type[MtqaError] = InputError
 ) -> dict[str, Any]:
     """A JSON object from a file or a JSONL line, or one line naming `where` and the problem."""
     try:
-        value = json.loads(data.decode("utf-8-sig") if isinstance(data, bytes) else data)
+        value = loads_bounded(data.decode("utf-8-sig") if isinstance(data, bytes) else data)
     except UnicodeDecodeError:
         raise error(f"{where}: not UTF-8 text") from None
+    except JsonDepthError as exc:
+        raise error(f"{where}: JSON {exc}") from None
     except json.JSONDecodeError as exc:
         raise error(
             f"{where}: not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})"

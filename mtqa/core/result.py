@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .text import dump_json
+
 #: Reasons a span or sentence can carry. "fluency": reads unlike English news; "mistranslation":
-#: likely wrong word choice; "number"/"name"/"untranslated"/"repetition"/"punctuation"/"length"/
-#: "omission"/"addition": deterministic or source-aware checks.
+#: likely wrong word choice; "grammar": a rule-found grammar error (stacked modals);
+#: "number"/"name"/"untranslated"/"repetition"/"punctuation"/"length"/"omission"/"addition":
+#: deterministic or source-aware checks; "consistency": one thing written in several forms
+#: across the document ("Mr Putin" / "Mr. Putin").
 REASONS = (
     "fluency",
     "mistranslation",
+    "grammar",
     "number",
     "name",
     "untranslated",
@@ -21,8 +25,12 @@ REASONS = (
     "length",
     "omission",
     "addition",
+    "consistency",
 )
 SEVERITIES = ("major", "minor")
+#: Reasons of the spans an editor sees whether or not their sentence is flagged, and which never
+#: flag it: what the document itself suggests checking (a name, a term written two ways).
+CHECK_REASONS = ("name", "consistency")
 
 
 @dataclass(frozen=True)
@@ -233,4 +241,4 @@ class DocumentResult:
         return data
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+        return dump_json(self.to_dict(), indent=indent)

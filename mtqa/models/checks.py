@@ -4,11 +4,11 @@ traceback from deep inside a loader."""
 
 from __future__ import annotations
 
-import json
 import struct
 from pathlib import Path
 
 from ..core.errors import ModelError
+from ..core.files import loads_bounded
 
 GGUF_MAGIC = b"GGUF"
 
@@ -48,7 +48,7 @@ def safetensors_problem(path: Path) -> str | None:
             (length,) = struct.unpack("<Q", head)
             if length > size - 8 or length > 100_000_000:
                 return "not a safetensors file (bad header length)"
-            header = json.loads(handle.read(length))
+            header = loads_bounded(handle.read(length))
     except OSError as exc:
         return f"unreadable ({exc.strerror})"
     except ValueError:

@@ -11,7 +11,6 @@ ops in the same order, SDPA attention, fp32), and everything else is loaded by t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,8 @@ from typing import Any
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from ..core.files import loads_bounded
 
 #: Keys of config.json (besides sizes and token ids) whose values this module implements.
 _REQUIRED = {
@@ -53,8 +54,8 @@ def plain_llama_config(folder: Path) -> PlainConfig | None:
     (a Llama with default RoPE, one fp32 safetensors file, a `tokenizers` tokenizer.json used
     as is), else None."""
     try:
-        raw = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        tok_cfg = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+        raw = loads_bounded((folder / "config.json").read_bytes())
+        tok_cfg = loads_bounded((folder / "tokenizer_config.json").read_bytes())
     except (OSError, ValueError):
         return None
     if not isinstance(raw, dict) or not isinstance(tok_cfg, dict):
@@ -283,7 +284,7 @@ class PlainTokenizer:
         from tokenizers import Tokenizer
 
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        tok_cfg = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+        tok_cfg = loads_bounded((folder / "tokenizer_config.json").read_bytes())
         self.bos_token: str | None = _token_text(tok_cfg.get("bos_token"))
         self.eos_token: str | None = _token_text(tok_cfg.get("eos_token"))
         self.unk_token: str | None = _token_text(tok_cfg.get("unk_token"))

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
@@ -57,17 +58,50 @@ def _convert_gguf(gguf: Path, target: Path) -> None:
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".convert-"))
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{STAGING}{os.getpid()}-"))
     try:
         with contextlib.redirect_stderr(io.StringIO()):  # transformers' "Writing model shards"
             model.save_pretrained(staging)
             tokenizer.save_pretrained(staging)
         (staging / "mtqa-source.json").write_text(json.dumps({"gguf": str(gguf)}))
         os.replace(staging, target)
-    except OSError:
+    except BaseException as exc:  # Ctrl-C included; a kill is cleaned at the next start
         shutil.rmtree(staging, ignore_errors=True)
-        if not target.exists():
+        if not isinstance(exc, OSError) or not target.exists():
             raise
+
+
+STAGING = ".convert-"  # + the converting process's pid + "-" + a random part
+STALE_SECONDS = 24 * 3600  # a staging folder this old is stale whoever made it (pids recur)
+
+
+def clean_stale_conversions(models: Path, now: float | None = None) -> list[Path]:
+    """Remove the staging folders that interrupted conversions left in `models` (a kill, a
+    power cut): those whose process is gone, or older than a day. A conversion under way in
+    another process keeps its folder. Returns what was removed."""
+    now = time.time() if now is None else now
+    removed = []
+    for folder in sorted(models.glob(f"{STAGING}*")) if models.is_dir() else []:
+        owner = folder.name[len(STAGING) :].split("-", 1)[0]
+        try:
+            age = now - folder.lstat().st_mtime
+        except OSError:
+            continue
+        alive = owner.isdigit() and _process_alive(int(owner))
+        if age > STALE_SECONDS or (not alive and (owner.isdigit() or age > 3600)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process: alive
+        return True
+    return True
 
 
 def resolve(spec: str) -> tuple[str, Path | str, str]:
@@ -97,6 +131,7 @@ def _cached_conversion(gguf: Path) -> Path:
     """The converted checkpoint of a GGUF, converting it once; a damaged cache entry (a
     truncated weights file) is reported and rebuilt."""
     target = cache_dir() / "models" / file_sha256(gguf)[:16]
+    clean_stale_conversions(target.parent)
     if (target / "config.json").exists():
         problems = [
             f"{weights.name} is {problem}"
@@ -148,7 +183,7 @@ def load_model(
             model = load_plain_llama(location, plain)
         else:
             tokenizer, model = _load_transformers(location)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: a deep config.json
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"cannot load model '{spec}': {first}") from exc
     model.eval()

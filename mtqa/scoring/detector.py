@@ -10,7 +10,6 @@ scikit-learn's HistGradientBoostingClassifier; inference here is plain numpy.
 
 from __future__ import annotations
 
-import json
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,10 +20,12 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ..core.errors import ModelError
+from ..core.files import loads_bounded, package_data
 from ..core.result import Span, Suggestion
 from ..core.segment import Segment
 from ..models import TokenScores
 from .judge import in_place
+from .messages import model_message
 from .signals import FUNCTION_WORD_BITS, Word
 from .word_features import with_neighbours, word_features, word_hidden
 
@@ -128,7 +129,7 @@ def trees_from(arrays: Mapping[str, np.ndarray], prefix: str = "") -> Trees:
     )
 
 
-DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "detector"
+DEFAULT_PATH = package_data("scoring", "data", "detector")
 
 
 def read_trees_artefact(
@@ -143,7 +144,7 @@ def read_trees_artefact(
     path = Path(path)
     try:
         arrays = np.load(path.with_suffix(".npz"), allow_pickle=False)
-        meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        meta = loads_bounded(path.with_suffix(".json").read_bytes())
         return build(arrays, meta, {h: trees_from(arrays, f"{h}.") for h in heads})
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
         raise ModelError(
@@ -270,6 +271,17 @@ def learned_spans(
         inside = [w for w in words[first:] if w.end <= found_span.end]
         content = any(w.unigram >= FUNCTION_WORD_BITS for w in inside)
         probability = max(found_span.score, found_span.p_major)
+        oddest = max(inside, key=lambda w: w.anomaly)
+        suggested = (
+            in_place(
+                suggest(words[first]),
+                text[found_span.start : found_span.end],
+                0,
+                words[first].end - found_span.start,
+            )
+            if suggest
+            else []
+        )
         out.append(
             Span(
                 start=found_span.start,
@@ -277,19 +289,11 @@ def learned_spans(
                 text=text[found_span.start : found_span.end],
                 severity=found_span.severity,
                 reason="mistranslation" if content else "fluency",
-                message=f"likely wrong ({probability:.2f}): a reviewer would probably mark this "
-                + ("word choice" if content else "wording"),
-                suggested=(
-                    in_place(
-                        suggest(words[first]),
-                        text[found_span.start : found_span.end],
-                        0,
-                        words[first].end - found_span.start,
-                    )
-                    if suggest
-                    else []
+                message=model_message(
+                    probability, content, oddest.text, oddest.surprisal, suggested
                 ),
-                surprisal=round(max(w.anomaly for w in inside), 3),
+                suggested=suggested,
+                surprisal=round(oddest.anomaly, 3),
                 probability=round(probability, 3),
             )
         )

@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..core.config import Config
-from ..core.result import SentenceResult, Span, Suggestion
+from ..core.result import CHECK_REASONS, SentenceResult, Span, Suggestion
 from ..core.segment import Segment
 from ..models import TokenScores
 from .signals import FUNCTION_WORD_BITS, Word, unigram_bits
@@ -273,6 +273,31 @@ def reader_suggestions(
     return in_place(found, span, at, at + len(words[0]))
 
 
+#: Rule-found spans that flag their sentence at any severity (a sure grammar error).
+FLAGGING_REASONS = ("grammar",)
+
+
+def with_reader_suggestions(
+    seg: Segment,
+    spans: list[Span],
+    reading: TokenScores,
+    decode: Callable[[int], str],
+    margin: float | None = None,
+) -> list[Span]:
+    """Word-choice spans suggest what the source reader would write first (those it prefers
+    to the span's word by at least `margin`), then the LM's words; the checks keep their own
+    deterministic fixes (the source's number)."""
+    out = []
+    for span in spans:
+        if span.reason in ("mistranslation", "fluency"):
+            read = reader_suggestions(
+                seg.text, span.start - seg.start, span.end - seg.start, reading, decode, 5, margin
+            )
+            span = replace(span, suggested=led_by(read, span.suggested))
+        out.append(span)
+    return out
+
+
 def judge_sentence(
     seg: Segment,
     features: dict[str, float],
@@ -280,27 +305,33 @@ def judge_sentence(
     config: Config,
     threshold: float,
     hidden: np.ndarray | None = None,
+    *,
+    by_risk: bool = True,
 ) -> SentenceResult:
     """Combine the calibrated risk and the spans into one flag decision with reasons.
 
     An empty segment (MT produced nothing for a source line) is a Major omission: risk 1.
+    `by_risk` False: the risk alone does not flag (a headline; a sentence whose only evidence
+    is names, unless the preset is strict); the spans still can.
     """
     empty = not seg.text.strip()
     p = 1.0 if empty else risk(features, config, hidden)
     rule_major = empty or any(
-        s.severity == "major" and s.reason not in ("fluency", "mistranslation") for s in spans
+        s.severity == "major" and s.reason not in ("fluency", "mistranslation", *CHECK_REASONS)
+        for s in spans
     )
-    flagged = p >= threshold or rule_major
+    rule_minor = any(s.reason in FLAGGING_REASONS for s in spans)
+    flagged = (p >= threshold and by_risk) or rule_major or rule_minor
     severity = None
     if flagged:
         severity = "major" if (p >= config.major_risk or rule_major) else "minor"
     if empty:
         spans, reasons = [], ["omission"]
     else:
-        found = {s.reason for s in spans}
-        if p >= threshold:  # flagged by the calibrated risk: name what drove it, unless that
-            driver = driving_reason(features, config)  # is fluency and spans already say more
-            if driver != "fluency" or not found:
+        found = {s.reason for s in spans if s.reason not in CHECK_REASONS}
+        if p >= threshold and by_risk:  # flagged by the calibrated risk: name what drove it,
+            driver = driving_reason(features, config)  # unless that is fluency and spans
+            if driver != "fluency" or not found:  # already say more
                 found.add(driver)
         reasons = sorted(found) if flagged else []
     return SentenceResult(
@@ -312,7 +343,7 @@ def judge_sentence(
         score=round(1.0 - p, 4),
         flagged=flagged,
         severity=severity,
-        spans=spans if flagged else [],
+        spans=spans if flagged else [s for s in spans if s.reason in CHECK_REASONS],
         reasons=reasons,
         features={k: round(v, 4) for k, v in features.items()},
     )
@@ -324,8 +355,11 @@ def judge_segment(
     spans: list[Span],
     config: Config,
     threshold: float,
+    *,
+    by_risk: bool = True,
 ) -> SentenceResult:
     """`judge_sentence` for one segment judged on its own (offsets relative to `target`): the
     judgement of annotated rows in calibration and of batch records re-judged with peers."""
     spans = sorted(spans, key=lambda s: (s.start, s.end))
-    return judge_sentence(Segment(0, 0, len(target), target, 0), features, spans, config, threshold)
+    seg = Segment(0, 0, len(target), target, 0)
+    return judge_sentence(seg, features, spans, config, threshold, by_risk=by_risk)

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.files import package_data
 from ..core.result import Suggestion
 from ..models import LoadedModel, TokenScores, score_texts_batched
 from .detector import Trees, head_probabilities, read_trees_artefact
@@ -45,7 +46,7 @@ GATE_FEATURES = (
     "word_initial",
     "candidates",  # whole-word candidates found (up to RERANK_POOL)
 )
-GATE_PATH = Path(__file__).resolve().parent / "data" / "suggestion-gate"
+GATE_PATH = package_data("scoring", "data", "suggestion-gate")
 
 
 def gate_features(word: Word, scores: TokenScores, found: list[Suggestion]) -> list[float]:

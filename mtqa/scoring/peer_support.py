@@ -19,8 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from ..core.files import package_data
 from ..core.result import Span
 from .detector import Trees, head_probabilities, read_trees_artefact, spans_from_probs
+from .messages import band
 from .peers import COMMON_ZIPF, stem, word_tokens
 
 _EPS = 1e-4
@@ -125,7 +127,7 @@ class PeerDetector:
         return probs["any"], probs["major"]
 
 
-PEER_DETECTOR_PATH = Path(__file__).resolve().parent / "data" / "detector-peers"
+PEER_DETECTOR_PATH = package_data("scoring", "data", "detector-peers")
 
 
 def _peer_detector(
@@ -176,8 +178,8 @@ def peer_aware_spans(
                 text=target[found.start : found.end],
                 severity=found.severity,
                 reason="mistranslation" if feats[inside, 4].min() < COMMON_ZIPF else "fluency",
-                message=f"likely wrong ({probability:.2f}): {used} of the {len(peers)} other "
-                f"translations use “{word}”",
+                message=f"{band(probability)} error ({probability:.2f}): {used} of the "
+                f"{len(peers)} other translations use “{word}”",
                 probability=round(probability, 3),
             )
         )

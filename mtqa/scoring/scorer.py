@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..checks import check_quotes, run_checks
+from ..checks.consistency import check_consistency
 from ..core.config import Config, load_config
 from ..core.errors import ConfigError, InputError
 from ..core.language import english_warnings
@@ -39,9 +40,10 @@ from .detector import (
     learned_spans,
     word_probabilities,
 )
-from .judge import find_spans, judge_sentence, led_by, reader_suggestions
+from .judge import find_spans, judge_sentence, with_reader_suggestions
 from .lm_suggestions import lm_suggestions
 from .peers import PEER_FEATURES, rel_name
+from .review import DocumentView, oddity_spans, review_sentence
 from .signals import FEATURES, LN2, Word, segment_tokens, sentence_features, with_alpha, words_of
 
 
@@ -52,13 +54,24 @@ class Scorer:
     lm: LoadedModel
     config: Config
     preset: str = "standard"
-    # Optional multilingual LM reading the source (`mtqa.adequacy`): adds "mistranslation"
+    # Optional multilingual LM reading the source (`mtqa.source.adequacy`): adds "mistranslation"
     # spans with its preferred word as the suggestion; scores are unchanged (not calibrated).
     adequacy: LoadedModel | None = None
     # Token scores read ahead in batches by `prefetch`, used once by `analyse`.
     _prefetched: dict[tuple[str, bool], TokenScores] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+
+    def __post_init__(self) -> None:
+        """A learned head must be as wide as the model's hidden state (the schema cannot know
+        the model): refused here rather than failing on the first sentence."""
+        width = len(self.config.hidden_weights)
+        size = getattr(getattr(self.lm.model, "config", None), "hidden_size", None)
+        if width and isinstance(size, int) and width != size:
+            raise ConfigError(
+                f"config {self.config.name}: hidden_weights has {width} values for a model "
+                f"whose hidden state has {size}"
+            )
 
     @classmethod
     def load(
@@ -161,6 +174,8 @@ class Scorer:
             else None
         )
         bits = -tokens.logprob / LN2
+        document_checks = check_consistency(text, segs)
+        view = DocumentView.read(text, segs, document_checks)
         for seg, words in zip(segs, all_words, strict=True):
             features = sentence_features(words, bits[segment_tokens(tokens, seg)])
             if src_features is not None:
@@ -180,8 +195,10 @@ class Scorer:
                 seg_words = detector_words[seg.index]
                 p_any, p_major = word_probabilities(text, tokens, seg_words, seg)
                 features.update(detector_features(p_any, p_major))
+            oddities = []
             if learned:
                 spans = learned_spans(text, seg_words, p_any, p_major, suggest)
+                oddities = oddity_spans(text, seg_words, p_any, suggest)
             else:
                 spans = find_spans(text, words, cfg, suggest)
             if pairs is None:
@@ -199,9 +216,13 @@ class Scorer:
                         seg, spans, reading, decode_reader, cfg.reader_margin
                     )
                     spans += adequacy_spans(seg.text, reading, decode_reader, seg.start)
-            spans.sort(key=lambda s: (s.start, s.end))
+            spans += [c for c in document_checks if seg.start <= c.start < seg.end]
+            seen = review_sentence(seg, spans, view, oddities)
             hidden = sentence_hidden(tokens, seg) if head else None
-            judged = judge_sentence(seg, features, spans, cfg, threshold, hidden)
+            by_risk = not seen.title and (self.preset == "strict" or not seen.names_only)
+            judged = judge_sentence(
+                seg, features, seen.spans, cfg, threshold, hidden, by_risk=by_risk
+            )
             if detector_words is not None:
                 judged.word_probabilities = [
                     (w.start, w.end, round(float(a), 4), round(float(m), 4))
@@ -341,27 +362,6 @@ def sentence_hidden(tokens: TokenScores, seg: Segment) -> np.ndarray:
     if rows.shape[0] == 0:
         return np.zeros(tokens.hidden.shape[1], dtype=np.float32)
     return rows.mean(0)
-
-
-def with_reader_suggestions(
-    seg: Segment,
-    spans: list[Span],
-    reading: TokenScores,
-    decode: Callable[[int], str],
-    margin: float | None = None,
-) -> list[Span]:
-    """Word-choice spans suggest what the source reader would write first (those it prefers
-    to the span's word by at least `margin`), then the LM's words; the checks keep their own
-    deterministic fixes (the source's number)."""
-    out = []
-    for span in spans:
-        if span.reason in ("mistranslation", "fluency"):
-            read = reader_suggestions(
-                seg.text, span.start - seg.start, span.end - seg.start, reading, decode, 5, margin
-            )
-            span = replace(span, suggested=led_by(read, span.suggested))
-        out.append(span)
-    return out
 
 
 def join_segments(segments: list[str]) -> list[Segment]:

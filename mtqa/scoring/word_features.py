@@ -5,7 +5,7 @@ hidden states) and one segment's `Word`s: surprisal and its parts, the model's u
 the word (entropy, rank, gap to its favourite), what follows it, word class, position, and
 the same for its neighbours. Cheap numpy; the only model work is the LM pass done before.
 
-Coordinates: `words` are the document-coordinate words from `mtqa.signals.words_of` for ONE
+Coordinates: `words` are the document-coordinate words from `mtqa.scoring.signals.words_of` for ONE
 segment (the same `text` as `scores`), `seg_start`/`seg_end` are that segment's offsets.
 """
 

@@ -63,7 +63,7 @@ class AlignParams:
     prior_distance / prior_weight: a random sentence pair's cosine distance, mixed into the
     per-document margin normaliser so short documents do not normalise against themselves.
 
-    Tuned on /work/shared/data/mqm/train.jsonl (WMT21 zh-en): 30 documents, 8 consecutive
+    Tuned on MQM train (`shared/data/mqm/train.jsonl`, WMT21 zh-en): 30 documents, 8 consecutive
     segments each, one system per document, each perturbed 7 ways (none, a target dropped, two
     targets merged, a foreign target inserted, a source split at a comma, and two combinations)
     = 210 documents with known alignments. Grid over skip x merge_penalty x part_weight; these

@@ -92,8 +92,10 @@ def _cached(name: str, key_data: str, compute: Callable[[], np.ndarray]) -> np.n
     path = cache_dir() / "source" / f"{name}-{key[:32]}.npy"
     if path.exists():
         try:
-            return np.asarray(np.load(path))
-        except (OSError, ValueError):
+            cached = np.asarray(np.load(path))
+            if cached.dtype.kind == "f":  # a file of another kind (strings, ints) is a miss
+                return cached
+        except (OSError, ValueError, EOFError):
             pass
     array = compute()
     atomic_write(path, array_bytes(array))
@@ -104,6 +106,8 @@ def cached_vectors(texts: Sequence[str]) -> np.ndarray:
     """`distinct_vectors` of many texts with the default encoder, cached on disk."""
     blob = json.dumps([ENCODER_ID, "vectors", list(texts)], ensure_ascii=False)
     vectors = _cached("vectors", blob, lambda: distinct_vectors(texts))
+    if vectors.ndim != 2 or len(vectors) != len(texts):  # a damaged cache file is a miss
+        vectors = distinct_vectors(texts)
     return np.asarray(vectors, dtype=np.float32)
 
 

@@ -5,8 +5,8 @@
 
   const D = JSON.parse(document.getElementById('mtqa-data').textContent);
   const S = D.sents;
-  const KNOWN_REASONS = ['fluency', 'mistranslation', 'number', 'name', 'untranslated',
-    'repetition', 'punctuation', 'length', 'omission', 'addition'];
+  const KNOWN_REASONS = ['fluency', 'mistranslation', 'grammar', 'number', 'name', 'untranslated',
+    'repetition', 'punctuation', 'length', 'omission', 'addition', 'consistency'];
   const ACTION_LABEL = { accepted: 'accepted', dismissed: 'dismissed', edited: 'edited' };
 
   const byId = (id) => document.getElementById(id);
@@ -221,7 +221,7 @@
   function renderDetail(pos) {
     const s = S[pos];
     detail.textContent = '';
-    const h = el('h2', null, 'Sentence #' + s.index + ' ');
+    const h = el('h2', null, 'Sentence ' + (s.index + 1) + ' ');
     if (s.sev) h.appendChild(el('span', 'badge sev-' + sevClass(s.sev), s.sev));
     detail.appendChild(h);
     const reasons = reasonsOf[pos] || [];
@@ -258,7 +258,7 @@
     if (editing === pos) saveEdit();
     record(pos, { action: action });
     refresh(pos, false);
-    announce('Sentence #' + S[pos].index + ' ' + action + '.');
+    announce('Sentence ' + (S[pos].index + 1) + ' ' + action + '.');
   }
 
   function applySuggestion(pos, k, sugg) {
@@ -285,7 +285,7 @@
       after: S[pos].t, timestamp: now() });
     save();
     refresh(pos, true);
-    announce('Sentence #' + S[pos].index + ' restored.');
+    announce('Sentence ' + (S[pos].index + 1) + ' restored.');
   }
 
   /* ------------------------------------------------------------------ edit in place */
@@ -311,12 +311,12 @@
     node.contentEditable = 'plaintext-only';
     if (node.contentEditable !== 'plaintext-only') node.contentEditable = 'true';
     node.setAttribute('role', 'textbox');
-    node.setAttribute('aria-label', 'Edit sentence #' + S[pos].index + '; Enter saves, Escape cancels');
+    node.setAttribute('aria-label', 'Edit sentence ' + (S[pos].index + 1) + '; Enter saves, Escape cancels');
     node.tabIndex = 0;
     node.focus();
     placeCaretAtEnd(node);
     renderDetail(pos);
-    announce('Editing sentence #' + S[pos].index + '.');
+    announce('Editing sentence ' + (S[pos].index + 1) + '.');
   }
 
   function stopEdit() {
@@ -339,7 +339,7 @@
     stopEdit();
     if (typed !== textOf(pos)) {
       record(pos, { text: typed, spans: typed === S[pos].t ? null : [], action: 'edited' });
-      announce('Sentence #' + S[pos].index + ' edited.');
+      announce('Sentence ' + (S[pos].index + 1) + ' edited.');
     }
     refresh(pos, true);
     focusSentence(pos);
@@ -379,7 +379,7 @@
     if (o.focus !== false) focusSentence(pos);
     renderDetail(pos);
     const s = S[pos];
-    announce('Sentence #' + s.index + (s.sev ? ', ' + s.sev : '') + ', score ' + fmt(s.score) +
+    announce('Sentence ' + (s.index + 1) + (s.sev ? ', ' + s.sev : '') + ', score ' + fmt(s.score) +
       (statusOf(pos) ? ', ' + statusOf(pos) : '') + '.');
   }
 
