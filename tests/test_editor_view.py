@@ -115,6 +115,7 @@ def test_ordinary_modals_are_left_alone(sentence: str) -> None:
 def test_message_wording_follows_the_probability() -> None:
     assert band(0.5) == "likely" and band(0.4999) == "possible"
     assert chance(1.0) == "1 in 2.0" and chance(16.75) == "1 in 110,000"
+    assert chance(5000.0) == "under 1 in a billion"  # a run of one character: 2**bits overflows
     plain = model_message(0.33, True, "passionate", 16.75)
     assert plain.startswith("possible mistranslation (0.33): “passionate” is unusual here")
     assert "expected" not in plain

@@ -14,6 +14,8 @@ from ..core.result import Suggestion
 LIKELY = 0.5
 #: Below this surprisal (bits, 1 in 64) a word is not called unusual.
 SURPRISING_BITS = 6.0
+#: Past this (about 1 in a billion) odds mean nothing to a reader, and 2**bits can overflow.
+RAREST_BITS = 30.0
 
 
 def band(probability: float) -> str:
@@ -23,6 +25,8 @@ def band(probability: float) -> str:
 
 def chance(bits: float) -> str:
     """A surprisal in bits as odds a reader can picture: "1 in 1,400"."""
+    if bits > RAREST_BITS:
+        return "under 1 in a billion"
     odds = 2.0 ** max(0.0, bits)
     if odds < 10:
         return f"1 in {odds:.1f}"
