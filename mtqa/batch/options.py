@@ -36,6 +36,7 @@ class BatchOptions:
     gpus_per_actor: float = 0.0
     device: str = "auto"  # "auto", "cpu", "cuda" or "cuda:N"
     precision: str = "fp32"  # the GPU's number format: fp32, bf16 or fp16
+    verbose: bool = False  # Ray's own log lines on the terminal, not in the folder's ray.log
 
 
 @dataclass

@@ -20,25 +20,35 @@ import math
 import os
 import pickle
 import queue
-import socket
-import sys
+import re
+import signal
 import threading
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..core.errors import MtqaError, UsageError
 from ..core.result import DocumentResult
 from ..corpus import Corpus, Document, split_key
 from .options import BatchOptions, Failure, Planned, StatusFn
+from .ray_start import (
+    ConnectRefused,
+    Watcher,
+    check_reachable,
+    exit_on_sigterm,
+    log_ray_to,
+    native_stderr_to,
+    route_ray_logs,
+    unlog_ray,
+)
+from .store import RAY_LOG
 
 RAY_HINT = "--engine ray needs Ray Data: pip install 'mtqa[ray]' (or: pip install 'ray[data]')"
 GPU_BATCH_DOCS = 16  # documents a GPU actor reads in padded batches per call
 #: Seconds Ray may take to connect, and to start the actors and hand back the first document
 #: (a model load, a conversion on first use); `MTQA_RAY_START_TIMEOUT` sets another.
 START_TIMEOUT = 60.0
-CONNECT_TIMEOUT = 5.0  # seconds for a TCP answer from --address HOST:PORT
 
 
 def require_ray() -> None:
@@ -135,40 +145,67 @@ class RayEngine:
         self.options = options
         self.status = status
         self.started_here = not ray.is_initialized()
+        self.watcher: Watcher | None = None
+        self.log_handler: logging.Handler | None = None
+        self.sigterm: Any = None  # the SIGTERM handler before ours
+        self.ray_log = None if options.verbose else Path(options.output_dir) / RAY_LOG
         if self.started_here:
-            _quiet_ray()
-            address = options.address
-            where = address or "a local Ray instance"
-            status(f"mtqa: connecting to {where}…")
-            kwargs: dict[str, Any] = {
-                "include_dashboard": False,
-                "log_to_driver": False,
-                "logging_level": logging.CRITICAL,
-                "configure_logging": True,
-            }
-            if address is None:
-                from .scoring import available_cores
-
-                kwargs["num_cpus"] = available_cores()
-            else:
-                kwargs["address"] = address
-            if address is not None:
-                _check_reachable(address)  # Ray itself would retry for minutes, deaf to SIGTERM
             try:
-                with _native_stderr_silenced():  # Ray's C++ start-up notices
-                    ray.init(**kwargs)
-            except (ConnectionError, RuntimeError, ValueError) as exc:
-                root: BaseException = exc
-                while root.__cause__ is not None:  # the root cause says why (auth, no cluster)
-                    root = root.__cause__
-                first = (str(root).strip().splitlines() or [type(root).__name__])[0][:300]
-                raise UsageError(f"--address {address}: cannot connect to Ray ({first})") from None
+                self._start(ray, options.address)
+            except BaseException:
+                self.close()
+                raise
         self.threads = options.threads or 1
         try:
             self.actors = _actors_that_fit(options, self.threads, ray.cluster_resources())
         except BaseException:
             self.close()
             raise
+
+    def _start(self, ray: Any, address: str | None) -> None:
+        """Connect to `address`, or start a local instance (watched: it dies with this process);
+        Ray's log lines go to ``ray.log`` (the terminal with -v)."""
+        kwargs: dict[str, Any] = {"include_dashboard": False}
+        if self.ray_log is not None:
+            self.log_handler = log_ray_to(self.ray_log)
+            kwargs.update(log_to_driver=False, configure_logging=False)
+        else:
+            kwargs.update(log_to_driver=True, logging_level=logging.INFO)
+        self.status(f"mtqa: connecting to {address or 'a local Ray instance'}…")
+        if address is None:
+            from .scoring import available_cores
+
+            # "local": a new instance, not one that `ray start` left running here
+            kwargs.update(address="local", num_cpus=available_cores())
+            self.watcher = Watcher()
+        else:
+            kwargs["address"] = address
+            try:
+                check_reachable(address)  # Ray itself would retry for minutes, deaf to SIGTERM
+            except ConnectRefused as exc:
+                raise UsageError(
+                    f"--address {address}: cannot connect to Ray ({exc}; is a cluster running "
+                    "there?)"
+                ) from None
+        self.sigterm = signal.getsignal(signal.SIGTERM)  # restored by close
+        try:
+            with native_stderr_to(self.ray_log):  # Ray's C++ start-up notices
+                ray.init(**kwargs)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            root: BaseException = exc
+            while root.__cause__ is not None:  # the root cause says why (auth, no cluster)
+                root = root.__cause__
+            first = (str(root).strip().splitlines() or [type(root).__name__])[0][:300]
+            if address is None:
+                raise MtqaError(f"cannot start a local Ray instance ({first})") from None
+            raise UsageError(f"--address {address}: cannot connect to Ray ({first})") from None
+        exit_on_sigterm()
+        if self.log_handler is not None:
+            route_ray_logs(self.log_handler)  # ray.init reset its logger
+            node = getattr(getattr(ray, "_private", None), "worker", None)
+            node = getattr(node, "_global_node", None)
+            if node is not None:
+                logging.getLogger("ray").info("mtqa: Ray's own logs: %s", node.get_logs_dir_path())
 
     def scored(
         self, corpus: Corpus, done: frozenset[str], planned: dict[str, Planned]
@@ -215,7 +252,7 @@ class RayEngine:
         seen: set[int] = set()
         # One block at a time (a document each), as it is done: iter_rows would gather them.
         batches = scored.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0)
-        for batch in _started_within(batches, start_timeout()):
+        for batch in _started_within(batches, start_timeout(), self.ray_log):
             for index, outcome in zip(batch["index"], batch["outcome"], strict=True):
                 seen.add(int(index))
                 yield int(index), pickle.loads(outcome)
@@ -228,7 +265,19 @@ class RayEngine:
         if self.started_here:
             import ray
 
-            ray.shutdown()
+            with native_stderr_to(self.ray_log):  # its notices as its processes stop
+                ray.shutdown()
+            self.started_here = False
+        if self.sigterm is not None:
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGTERM, self.sigterm)
+            self.sigterm = None
+        if self.watcher is not None:
+            self.watcher.close()
+            self.watcher = None
+        if self.log_handler is not None:
+            unlog_ray(self.log_handler)
+            self.log_handler = None
 
 
 def start_timeout() -> float:
@@ -240,22 +289,6 @@ def start_timeout() -> float:
     return seconds if math.isfinite(seconds) and seconds > 0 else START_TIMEOUT
 
 
-def _check_reachable(address: str) -> None:
-    """A HOST:PORT (or ray://HOST:PORT) address must answer on TCP within seconds."""
-    where = address.removeprefix("ray://")
-    host, sep, port = where.rpartition(":")
-    if address == "auto" or not sep or not port.isdigit():
-        return  # `auto`, or a form Ray parses itself
-    try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT):
-            pass
-    except OSError as exc:
-        why = exc.strerror or str(exc) or type(exc).__name__
-        raise UsageError(
-            f"--address {address}: cannot connect to Ray ({why}; is a cluster running there?)"
-        ) from None
-
-
 def _actors_that_fit(options: BatchOptions, threads: int, resources: dict[str, float]) -> int:
     """How many actors to start, refusing (before any starts) what the cluster cannot hold:
     Ray would wait forever for a GPU or CPUs that are not there."""
@@ -263,7 +296,8 @@ def _actors_that_fit(options: BatchOptions, threads: int, resources: dict[str, f
     share = options.gpus_per_actor
     if (options.device.startswith("cuda") or share) and gpus == 0:
         asked = f"--device {options.device}" if not share else f"--gpus-per-actor {share:g}"
-        raise UsageError(f"{asked}: the Ray cluster has no GPU (give --device cpu)")
+        instead = "--device cpu" if not share else "no --gpus-per-actor, and --device cpu"
+        raise UsageError(f"{asked}: the Ray cluster has no GPU (give {instead})")
     if threads > cpus:
         raise UsageError(f"--threads {threads}: the Ray cluster has {cpus:g} CPUs")
     fit = int(cpus // threads)
@@ -281,7 +315,9 @@ def _actors_that_fit(options: BatchOptions, threads: int, resources: dict[str, f
     return actors
 
 
-def _started_within(batches: Iterator[Any], timeout: float) -> Iterator[Any]:
+def _started_within(
+    batches: Iterator[Any], timeout: float, log: Path | None = None
+) -> Iterator[Any]:
     """`batches`, but the first must come within `timeout` seconds, and a failure before it
     (actors that die as they start: no model, no GPU) is one line naming the cause. Ray is read
     in a helper thread so that the wait can end; `close` (ray.shutdown) then stops it."""
@@ -296,6 +332,7 @@ def _started_within(batches: Iterator[Any], timeout: float) -> Iterator[Any]:
             out.put(("error", exc))
 
     threading.Thread(target=pull, name="mtqa-ray-results", daemon=True).start()
+    more = f"; Ray's log: {log}" if log is not None else ""
     first = True
     while True:
         try:
@@ -303,49 +340,34 @@ def _started_within(batches: Iterator[Any], timeout: float) -> Iterator[Any]:
         except queue.Empty:
             raise MtqaError(
                 f"Ray started no scoring actor within {timeout:g} s (stuck waiting for "
-                "resources, or the actors keep dying; MTQA_RAY_START_TIMEOUT waits longer)"
+                f"resources, or the actors keep dying; MTQA_RAY_START_TIMEOUT waits longer{more})"
             ) from None
         if kind == "end":
             return
         if kind == "error":
             if first and not isinstance(item, (KeyboardInterrupt, MtqaError)):
-                raise MtqaError(f"Ray could not start the scoring actors: {_cause(item)}") from None
+                logging.getLogger("ray").error("mtqa: the actors failed", exc_info=item)
+                why = _cause(item) + (f" ({more[2:]})" if more else "")
+                raise MtqaError(f"Ray could not start the scoring actors: {why}") from None
             raise item
         first = False
         yield item
 
 
 def _cause(exc: BaseException) -> str:
-    """The innermost cause's last line (Ray wraps an actor's error in its own, traceback and
-    all): `ModelError: model not found: …`."""
-    while exc.__cause__ is not None:
-        exc = exc.__cause__
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    errors = [line for line in lines if "Error:" in line and not line.startswith("ray.")]
-    return (errors[-1] if errors else lines[-1] if lines else type(exc).__name__)[:300]
-
-
-def _quiet_ray() -> None:
-    """Ray's own logs and tuning hints go to its session folder, not to the user's terminal."""
-    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")  # C++ core-worker notices
-    warnings.filterwarnings("ignore", module=r"ray(\.|$)")
-    for name in ("ray", "ray.data", "ray._private"):  # its errors too: mtqa says them in a line
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-
-
-@contextlib.contextmanager
-def _native_stderr_silenced() -> Iterator[None]:
-    """Point file descriptor 2 at /dev/null meanwhile (Python-level errors still raise)."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+    """The innermost error line of the chain (Ray wraps an actor's error in its own, traceback
+    and all, and Ray Data chains an empty `SystemException`): `UsageError: --device cuda: …`."""
+    chain = [exc]
+    while chain[-1].__cause__ is not None and len(chain) < 20:
+        chain.append(chain[-1].__cause__)
+    said = []
+    for link in reversed(chain):  # innermost first
+        lines = [line.strip() for line in str(link).splitlines() if line.strip()]
+        errors = [line for line in lines if "Error:" in line and not line.startswith("ray.")]
+        if errors:
+            return re.sub(r"^[\w.]+\.(?=\w+:)", "", errors[-1])[:300]  # no module path
+        said += lines[-1:]
+    return (said[0] if said else type(exc).__name__)[:300]
 
 
 def _corpus_datasource(corpus: Corpus, done: frozenset[str]) -> Any:

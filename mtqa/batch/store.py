@@ -13,6 +13,7 @@ from ..core.errors import InputError
 from ..core.files import atomic_write, loads_bounded
 from ..core.result import DocumentResult, SentenceResult, Signature, Span
 from ..core.text import dump_json
+from ..core.timing import timed
 from ..corpus import Corpus, Document, document_key
 from .options import BatchOptions, Failure
 
@@ -21,7 +22,8 @@ DOCUMENTS = "documents.jsonl"
 SUMMARY = "summary.json"
 RUN = "run.json"
 FAILED = "failed.jsonl"  # documents that could not be scored in the last run (retried on re-run)
-OUTPUTS = (SEGMENTS, DOCUMENTS, SUMMARY, RUN, FAILED)
+RAY_LOG = "ray.log"  # Ray's own log lines (--engine ray without -v), appended by each run
+OUTPUTS = (SEGMENTS, DOCUMENTS, SUMMARY, RUN, FAILED, RAY_LOG)
 LOCK = ".lock"
 #: Every name a run writes or removes in the output folder, and in the report folder (the
 #: pages' names come from the documents: `report_name`), for `check_run_paths`.
@@ -36,6 +38,7 @@ def _reference_field(refs: tuple[str | None, ...]) -> str | list[str | None] | N
     return refs[0] if len(refs) == 1 else list(refs)
 
 
+@timed("output")
 def segment_records(doc: Document, doc_index: int, result: DocumentResult) -> list[dict[str, Any]]:
     """The results-log lines of one document: one per segment, echoing its ids.
 
@@ -137,6 +140,7 @@ class ResultsLog:
         self.path = path
         self.handle: IO[bytes] = open(path, "ab")  # noqa: SIM115 - closed in close()
 
+    @timed("output")
     def append(self, records: list[dict[str, Any]]) -> None:
         data = "".join(dump_json(r) + "\n" for r in records)
         try:

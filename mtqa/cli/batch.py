@@ -122,6 +122,12 @@ MAX_BOOTSTRAP = 100_000  # paired bootstrap resamples (sacrebleu's default is 10
     help="Exit 3 if the corpus score (mean over segments) is below SCORE.",
 )
 @quiet_option
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="--engine ray: Ray's own log lines on the terminal [default: in OUTPUT_DIR/ray.log].",
+)
 def batch(
     input: str | None,
     source: str | None,
@@ -153,6 +159,7 @@ def batch(
     fail_over_flagged_share: float | None,
     fail_under: float | None,
     quiet: bool,
+    verbose: bool,
 ) -> None:
     """Evaluate a corpus, resumably: re-run the same command to continue an interrupted run.
 
@@ -230,6 +237,7 @@ def batch(
         gpus_per_actor=gpus_per_actor,
         device=device,
         precision=precision,
+        verbose=verbose,
     )
     # A bar on a terminal; plain lines in a log (as `mtqa score` does); nothing with --quiet.
     shown = (
