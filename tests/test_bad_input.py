@@ -322,6 +322,13 @@ OUTPUT_CASES = [
         2,
         ("--fail-under",),
     ),
+    Case("fail-under-nan", ("score", "-q", "{w}/in.txt", "--fail-under", "nan"), 2, ("finite",)),
+    Case(
+        "fail-over-flagged-share-nan",
+        ("batch", "-q", "{w}/in.txt", "-o", "{w}/out", "--fail-over-flagged-share", "nan"),
+        2,
+        ("finite",),
+    ),
     Case(
         "source-lang-unknown",
         ("score", "-q", "{w}/in.txt", "--source", "{w}/src.txt", "--source-lang", "xx"),
