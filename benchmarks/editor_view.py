@@ -16,6 +16,7 @@ Run: `.venv/bin/python benchmarks/editor_view.py [--split dev] [--skip-seed]`.
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,16 +33,6 @@ from mtqa.scoring import Scorer
 from mtqa.scoring import detector as detector_module
 from mtqa.scoring.detector import load_detector
 from mtqa.scoring.names import capitalised_mid_sentence, is_name_span
-
-#: The seed's damaged phrases and the word in each that a span must cover.
-SEED_PHRASES = (
-    ("passionate relationship", "passionate"),
-    ("116 directions", "116"),
-    ("hard ball", "ball"),
-    ("war of loss", "loss"),
-    ("game skills", "game"),
-    ("will intend", "intend"),
-)
 
 
 def touches(span: tuple[int, int], gold: list[dict[str, Any]]) -> bool:
@@ -108,7 +99,9 @@ def seed_view(scorer: Scorer) -> dict[str, Any]:
         if sent.flagged and sent.reasons == ["name"]:
             name_only_flags += 1
     phrases = {}
-    for phrase, word in SEED_PHRASES:
+    # The seed's damaged phrases (examples/article-damage.json) and the word a span must cover.
+    damage = json.loads(SEED.with_name("article-damage.json").read_text(encoding="utf-8"))
+    for phrase, word in damage["phrases"]:
         at = text.index(phrase) + phrase.index(word)
         sent = next(s for s in result.sentences if s.start <= at < s.end)
         covered = [s.text for s in sent.spans if s.start <= at < s.end and s.reason != "name"]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from input_files import write
 
 from mtqa.batch import BatchOptions, run_batch
 from mtqa.core.errors import InputError
@@ -16,12 +17,7 @@ from mtqa.corpus import open_corpus
 
 
 def write_file(path: Path, content: str | bytes) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return str(path)
+    return str(write(path, content))
 
 
 def jsonl_rows(*rows: dict[str, Any]) -> str:

@@ -32,6 +32,7 @@ import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from input_files import write
 from test_bad_input import SHORT, check, embedded_gguf, jsonl, mqm_rows, snapshot
 
 from mtqa.batch import BatchOptions, run_batch
@@ -74,15 +75,6 @@ def w(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (root / "mt.txt").write_text(MT, encoding="utf-8")
     monkeypatch.chdir(root)
     return root
-
-
-def write(path: Path, content: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return path
 
 
 def refused(w: Path, args: list[str], code: int, *needle: str) -> Result:
