@@ -12,7 +12,8 @@ from .text import dump_json
 #: likely wrong word choice; "grammar": a rule-found grammar error (stacked modals);
 #: "number"/"name"/"untranslated"/"repetition"/"punctuation"/"length"/"omission"/"addition":
 #: deterministic or source-aware checks; "consistency": one thing written in several forms
-#: across the document ("Mr Putin" / "Mr. Putin").
+#: across the document ("Mr Putin" / "Mr. Putin"); "missing-word"/"added-word": a source
+#: word no target word translates, target words no source word supports (the dictionary).
 REASONS = (
     "fluency",
     "mistranslation",
@@ -26,11 +27,14 @@ REASONS = (
     "omission",
     "addition",
     "consistency",
+    "missing-word",
+    "added-word",
 )
 SEVERITIES = ("major", "minor")
 #: Reasons of the spans an editor sees whether or not their sentence is flagged, and which never
-#: flag it: what the document itself suggests checking (a name, a term written two ways).
-CHECK_REASONS = ("name", "consistency")
+#: flag it: what the document itself suggests checking (a name, a term written two ways), and
+#: the source dictionary's word-level evidence (`mtqa.source.lexical`).
+CHECK_REASONS = ("name", "consistency", "missing-word", "added-word")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..core.files import array_bytes, atomic_write, cache_dir
+from ..core.timing import timed
 
 EmbedFn = Callable[[list[str]], np.ndarray]
 
@@ -46,6 +47,7 @@ def unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
+@timed("source encoder")
 def embed(texts: Sequence[str]) -> np.ndarray:
     """L2-normalised sentence embeddings, shape (len(texts), 512), float32."""
     if not texts:

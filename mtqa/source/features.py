@@ -11,6 +11,7 @@ import numpy as np
 from ..checks import check_numbers, check_untranslated, length_z, missing_source_numbers
 from ..core.language import source_language
 from ..core.segment import Segment
+from ..core.timing import timed
 from .encoder import EmbedFn, pair_cosines
 from .pairing import SourcePair
 
@@ -60,6 +61,7 @@ def source_features(
     return out
 
 
+@timed("source")
 def pair_features(
     pairs: Sequence[SourcePair], target_segments: Sequence[Segment], lang: str | None = None
 ) -> list[dict[str, float]]:

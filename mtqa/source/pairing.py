@@ -15,8 +15,10 @@ from ..checks import run_checks
 from ..core.language import source_language
 from ..core.result import Span
 from ..core.segment import Segment
+from ..core.timing import timed
 from .align import align_sentences, join_sentences
 from .encoder import EmbedFn, embed, memo_embed, pair_cosines
+from .lexical import dictionary_spans
 from .split import split_source
 
 _QUOTE_LIMIT = 300
@@ -55,6 +57,7 @@ class OmittedSentence:
     near: int  # target segment index the finding is shown on (-1: the target has no sentences)
 
 
+@timed("source")
 def pair_document(
     source_text: str,
     target_segments: Sequence[Segment],
@@ -120,6 +123,7 @@ def _nearest_target(
     return candidates[int(np.argmax(cosines))]
 
 
+@timed("source")
 def given_pairs(
     sources: Sequence[str | None],
     target_segments: Sequence[Segment],
@@ -152,6 +156,7 @@ def _quote(text: str) -> str:
     return text if len(text) <= _QUOTE_LIMIT else text[: _QUOTE_LIMIT - 1].rstrip() + "…"
 
 
+@timed("source")
 def source_spans(
     target_segments: Sequence[Segment],
     pairs: Sequence[SourcePair],
@@ -162,8 +167,10 @@ def source_spans(
 
     Per segment: every deterministic check run with its source (this REPLACES the target-only
     `run_checks(seg.text, offset=seg.start, quotes=False)` call: the target-side checks are
-    included; quotes stay per paragraph), an "addition" span on a sentence with no source, and
-    an "omission" span on the sentence nearest to each omitted source sentence, quoting it.
+    included; quotes stay per paragraph), for a Chinese source the dictionary's minor checks
+    (`lexical.dictionary_spans`: names, missing and added words), an "addition" span on a
+    sentence with no source, and an "omission" span on the sentence nearest to each omitted
+    source sentence, quoting it.
     """
     if len(pairs) != len(target_segments):
         raise ValueError(f"{len(pairs)} pairs for {len(target_segments)} target segments")
@@ -171,6 +178,10 @@ def source_spans(
     for seg, pair in zip(target_segments, pairs, strict=True):
         source = pair.source if pair.source and pair.source.strip() else None
         spans = run_checks(seg.text, source, lang, seg.start, quotes=False)
+        if source is not None and source_language(source, lang) == "zh":
+            split = pair.bead_target
+            first = split is None or split.startswith(seg.text.strip())
+            spans += dictionary_spans(source, seg.text, seg.start, context=split, omissions=first)
         if pair.bead_target is not None:
             # Half of a split source sentence is naturally "too short": judge length on the bead.
             spans = [s for s in spans if s.reason != "length"]
