@@ -10,7 +10,9 @@ should stay flat). Model load, corpus checking and the final summaries are timed
 Writes benchmarks/results/batch.json. Quick check: ``--limit 1000`` (checkpoints past the limit
 are dropped; the limit itself becomes the last one). ``--jobs N`` uses N worker processes (the
 checkpoint RSS is then this process plus its workers; ``peak_rss_worker_mb`` is the largest
-worker's peak). ``--threads N`` sets torch threads per scoring process.
+worker's peak). ``--threads N`` sets torch threads per scoring process. ``profile``: the
+stage timers of `mtqa.core.timing` over the scoring (jobs=1), per 1,000 segments, against the
+model's forward passes.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from common import MQM, peak_rss_mb, write_result
+from common import MQM, peak_rss_mb, print_profile, profile_figures, write_result
 
 from mtqa.batch import BatchOptions, available_cores, run_batch
 from mtqa.corpus import open_corpus
@@ -72,8 +74,13 @@ class CountingScorer:
                 self.marks.pop(0)
             self.on_mark()
 
-    def score_segments(self, segments: list[str], doc_id: str | None = None) -> Any:
-        result = self.scorer.score_segments(segments, doc_id=doc_id)
+    def __getattr__(self, name: str) -> Any:  # lm, prefetch, ...: the real scorer's
+        return getattr(self.scorer, name)
+
+    def score_segments(
+        self, segments: list[str], doc_id: str | None = None, sources: Any = None
+    ) -> Any:
+        result = self.scorer.score_segments(segments, doc_id=doc_id, sources=sources)
         self._note(len(segments), sum(len(s) + 1 for s in segments))
         return result
 
@@ -174,6 +181,9 @@ def main() -> None:
                 scorer.start = now  # scoring starts once the corpus has been checked
             done_docs.append((now, chars))
 
+        from mtqa.core import timing
+
+        timing.enable(args.jobs == 1)  # stage timers (this process only; not --jobs workers)
         run_started = time.perf_counter()
         result = run_batch(
             open_corpus(str(source)),
@@ -183,6 +193,8 @@ def main() -> None:
             on_status=status,
         )
         finished = time.perf_counter()
+        stages = timing.totals()
+        timing.enable(False)
         summaries_at = next((t for m, t in events if "summaries" in m), finished)
         reading = next((t for m, t in events if "reading" in m), run_started)
         scoring_from = done_docs[0][0] if done_docs else run_started
@@ -230,6 +242,11 @@ def main() -> None:
             ),
             "checkpoints": rows,
             "growth_first_to_last": growth(rows),
+            # Stage seconds of the scoring (documents scored to summaries written), per 1,000
+            # segments, against the forward passes (jobs=1 only: the workers' are not seen).
+            "profile": (
+                profile_figures(scoring_seconds, stages, n_segments) if args.jobs == 1 else None
+            ),
         }
     path = write_result(args.output, data)
     print(f"{n_segments:,} segments in {data['documents']} documents, jobs={args.jobs}")
@@ -245,6 +262,8 @@ def main() -> None:
             f"{row['segments']:>9} {row['seconds']:>9} {row['segments_per_s']:>7} "
             f"{interval!s:>9} {row['rss_mb']:>8} {row['peak_rss_mb']:>8}"
         )
+    if data["profile"]:
+        print_profile("profile", data["profile"])
     if data["growth_first_to_last"]:
         print("growth first -> last checkpoint:", data["growth_first_to_last"])
     print(f"written to {path}")

@@ -95,3 +95,65 @@ def write_result(name: str | Path, data: dict[str, Any], section: str | None = N
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, json.dumps(stamped, indent=2) + "\n")
     return path
+
+
+#: The pipeline's stages in the order a document meets them (mtqa.core.timing names).
+STAGES = (
+    "segmentation",
+    "tokenize",
+    "model",
+    "word mapping",
+    "features",
+    "detector",
+    "suggestion gate",
+    "checks",
+    "source",
+    "source encoder",
+    "judgement",
+    "output",
+)
+
+
+def profiled(fn: Callable[[], Any]) -> tuple[float, dict[str, tuple[float, int]]]:
+    """Run `fn` once with the stage timers on: its wall time and each stage's (seconds, calls)."""
+    from mtqa.core import timing
+
+    timing.enable()
+    try:
+        start = time.perf_counter()
+        fn()
+        wall = time.perf_counter() - start
+        return wall, timing.totals()
+    finally:
+        timing.enable(False)
+
+
+def profile_figures(wall: float, stages: dict[str, tuple[float, int]], segments: int) -> dict:
+    """Stage seconds, shares of the wall time and seconds per 1,000 segments; `other` is what
+    no stage timer covers (the scorer's loop itself). Non-model: all but the forward passes
+    and the tokenizer (which the model-only floor pays too)."""
+    names = [*STAGES, *sorted(set(stages) - set(STAGES))]
+    seconds = {name: stages.get(name, (0.0, 0))[0] for name in names}
+    seconds["other"] = max(0.0, wall - sum(seconds.values()))
+    model = seconds["model"] + seconds["tokenize"] + seconds.get("source encoder", 0.0)
+    per_k = 1000 / max(1, segments)
+    return {
+        "segments": segments,
+        "wall_s": round(wall, 3),
+        "stage_s": {k: round(v, 4) for k, v in seconds.items()},
+        "stage_share": {k: round(v / wall, 4) for k, v in seconds.items()},
+        "stage_s_per_1000_segments": {k: round(v * per_k, 3) for k, v in seconds.items()},
+        "calls": {k: stages[k][1] for k in names if k in stages},
+        "model_s": round(model, 3),
+        "model_share": round(model / wall, 4),
+        "non_model_ms_per_segment": round(1000 * (wall - model) / max(1, segments), 3),
+    }
+
+
+def print_profile(label: str, figures: dict) -> None:
+    print(f"{label}: {figures['segments']} segments, {figures['wall_s']} s wall")
+    for name, share in figures["stage_share"].items():
+        if figures["stage_s"][name]:
+            per_k = figures["stage_s_per_1000_segments"][name]
+            print(f"  {name:>16} {share:7.1%} {per_k:9.3f} s/1000 segments")
+    print(f"  non-model {figures['non_model_ms_per_segment']} ms a segment")

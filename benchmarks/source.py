@@ -12,7 +12,7 @@ segments), against the length baseline on the same rows, with seconds per row, a
 interval for AUROC, and the precision of mistranslation spans at several thresholds.
 
 Run: `.venv/bin/python benchmarks/source.py [--rows 100] [--split dev] [--per-item 3]
-[--threads 1] [--skip-train]`.
+[--threads 1] [--skip-train] [--model qwen2.5-1.5b]`.
 Writes benchmarks/results/source.json.
 """
 
@@ -181,7 +181,9 @@ def span_table(candidates: list[dict[str, float]], chance: float) -> list[dict[s
     return out
 
 
-def adequacy_part(rows: list[dict[str, Any]], threads: int) -> dict[str, Any]:
+def adequacy_part(
+    rows: list[dict[str, Any]], threads: int, model: str | None = None
+) -> dict[str, Any]:
     import torch
 
     from mtqa.source.adequacy import (
@@ -198,7 +200,8 @@ def adequacy_part(rows: list[dict[str, Any]], threads: int) -> dict[str, Any]:
 
     torch.set_num_threads(threads)
     start = time.perf_counter()
-    lm = load_adequacy_model(ADEQUACY_MODEL)
+    model = model or ADEQUACY_MODEL
+    lm = load_adequacy_model(model)
     load_s = time.perf_counter() - start
     cache: dict[int, str] = {}
 
@@ -246,7 +249,7 @@ def adequacy_part(rows: list[dict[str, Any]], threads: int) -> dict[str, Any]:
             )
     major = [_major(r) for r in rows]
     out: dict[str, Any] = {
-        "model": ADEQUACY_MODEL,
+        "model": model,
         "file_hash": lm.file_hash,
         "rows": len(rows),
         "items": len({_item(r) for r in rows}),
@@ -290,6 +293,12 @@ def main() -> None:
     parser.add_argument("--per-item", type=int, default=0, help="systems per item (0: all)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--skip-train", action="store_true", help="only the Qwen part")
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="the reader for the Qwen part (default qwen2.5-0.5b; "
+        "qwen2.5-1.5b: the 1.5B parts, issue 25)",
+    )
     args = parser.parse_args()
     import torch
 
@@ -312,7 +321,9 @@ def main() -> None:
     if args.rows:
         rows = pick_items(load_rows(MQM / f"{args.split}.jsonl"), args.rows, args.per_item)
         key = f"adequacy_{args.split}" + (f"_{args.per_item}_per_item" if args.per_item else "")
-        result[key] = adequacy_part(rows, args.threads)
+        if args.model and args.model != "qwen2.5-0.5b":
+            key += "_" + args.model
+        result[key] = adequacy_part(rows, args.threads, args.model)
     shown = {
         k: {kk: vv for kk, vv in v.items() if kk != "per_row"} if isinstance(v, dict) else v
         for k, v in result.items()

@@ -4,9 +4,12 @@ Prints a table and writes benchmarks/results/speed.json: start-up (`mtqa score` 
 file, end to end, and where its time goes), model load time (cold: GGUF conversion; cached),
 tokens/s and sentences/s on the seed article and on MQM dev targets, the model-only floor (each
 document in one plain forward pass with log-softmax, no mtqa work: mtqa's end-to-end share of
-its throughput, aim >= 0.9), peak RSS.
-Run: `.venv/bin/python benchmarks/speed.py [--rows 1000] [--repeat 3] [--only startup|floor|spans]`
-(`--only` measures that section alone and updates it in speed.json).
+its throughput, aim >= 0.9), peak RSS; `--only profile`: each stage's seconds (segmentation,
+word mapping, features, detector, suggestion gate, checks, judgement, output) against the
+forward passes, per 1,000 segments.
+Run: `.venv/bin/python benchmarks/speed.py [--rows 1000] [--repeat 3]
+[--only startup|floor|spans|suggestions|profile]` (`--only` measures that section alone and
+updates it in speed.json).
 """
 
 from __future__ import annotations
@@ -21,7 +24,18 @@ import tempfile
 import time
 from dataclasses import replace
 
-from common import MQM, SEED, documents, peak_rss_mb, read_jsonl, timed, write_result
+from common import (
+    MQM,
+    SEED,
+    documents,
+    peak_rss_mb,
+    print_profile,
+    profile_figures,
+    profiled,
+    read_jsonl,
+    timed,
+    write_result,
+)
 
 from mtqa import Scorer
 from mtqa.core.segment import split_sentences
@@ -73,11 +87,14 @@ def startup(runs: int) -> dict:
             handle.write("\n".join(lines[:3]) + "\n")
         command = ["-m", "mtqa.cli", "score", three, "-f", "json", "--quiet"]
         _fresh(command)  # converts the model if needed, warms the page cache
-        ends = []
-        for _ in range(runs):
+        ends, torch_alone = [], []
+        for _ in range(runs):  # interleaved, so that a busy machine slows both alike
             start = time.perf_counter()
             _fresh(command)
             ends.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            _fresh(["-c", "import torch"])
+            torch_alone.append(time.perf_counter() - start)
         parts = [json.loads(_fresh(["-c", STARTUP_SNIPPET, three]).stdout) for _ in range(runs)]
     transformers = [float(_fresh(["-c", TRANSFORMERS_SNIPPET]).stdout) for _ in range(runs)]
     median = lambda key: round(statistics.median(p[key] for p in parts), 2)  # noqa: E731
@@ -85,6 +102,9 @@ def startup(runs: int) -> dict:
         "runs": runs,
         "end_to_end_median_s": round(statistics.median(ends), 2),
         "end_to_end_s": [round(t, 2) for t in ends],
+        # A fresh `python -c "import torch"`, and `mtqa score` against it (aim: under 1.5).
+        "import_torch_alone_median_s": round(statistics.median(torch_alone), 2),
+        "ratio_to_import_torch": round(statistics.median(ends) / statistics.median(torch_alone), 2),
         "breakdown_median_s": {
             key: median(key)
             for key in ("import_torch_s", "import_mtqa_s", "scorer_load_s", "score_s")
@@ -154,6 +174,48 @@ def floor_section(rows: int, repeat: int) -> dict[str, float]:
     t_mqm, _ = timed(lambda: [scorer.score_segments(d) for d in docs], 1)
     t_mqm_floor, _ = timed(lambda: model_floor(scorer, ["\n".join(d) for d in docs]), 1)
     return floor_figures(t_seed, t_seed_floor, t_mqm, t_mqm_floor)
+
+
+def profile_section(rows: int, repeat: int) -> dict:
+    """Where mtqa's time goes, stage by stage (`mtqa.core.timing`), against the model's forward
+    passes: the seed (scored `repeat` times, JSON written each time) and the first `rows` MQM
+    dev targets as documents (as `floor_section` reads them), per 1,000 segments."""
+    from mtqa.core import timing
+    from mtqa.report import FORMATS
+
+    scorer = Scorer.load()
+    seed = SEED.read_text(encoding="utf-8")
+    scorer.score(seed)  # warm-up: buffers, the detector, the gate
+
+    def seed_runs() -> int:
+        n = 0
+        for _ in range(repeat):
+            result = scorer.score(seed)
+            with timing.stage("output"):
+                FORMATS["json"](result)
+            n += len(result.sentences)
+        return n
+
+    n_seed = len(split_sentences(seed)) * repeat
+    wall_seed, stages_seed = profiled(seed_runs)
+    docs = [
+        [r["target"] for r in group] for _, group in documents(read_jsonl(MQM / "dev.jsonl", rows))
+    ]
+
+    def mqm_runs() -> None:
+        for doc in docs:
+            result = scorer.score_segments(doc)
+            with timing.stage("output"):
+                FORMATS["json"](result)
+
+    wall_mqm, stages_mqm = profiled(mqm_runs)
+    figures = {
+        "seed": profile_figures(wall_seed, stages_seed, n_seed),
+        "mqm_dev": profile_figures(wall_mqm, stages_mqm, sum(len(d) for d in docs)),
+    }
+    for label, part in figures.items():
+        print_profile(label, part)
+    return figures
 
 
 def floor_figures(t_seed: float, t_seed_floor: float, t_mqm: float, t_mqm_floor: float) -> dict:
@@ -248,7 +310,7 @@ def main() -> None:
     parser.add_argument("--startup-runs", type=int, default=5, help="fresh processes to time")
     parser.add_argument(
         "--only",
-        choices=["startup", "floor", "spans", "suggestions"],
+        choices=["startup", "floor", "spans", "suggestions", "profile"],
         help="measure this section alone",
     )
     args = parser.parse_args()
@@ -259,6 +321,9 @@ def main() -> None:
         return
     if args.only == "spans":
         update_section("seed_span_models", span_model_section(Scorer.load(), seed, args.repeat))
+        return
+    if args.only == "profile":
+        update_section("profile", profile_section(args.rows, args.repeat))
         return
     if args.only == "floor":
         update_section("model_floor", floor_section(args.rows, args.repeat))

@@ -72,6 +72,22 @@ def test_a_name_span_is_dropped_without_evidence_and_a_check_with_it() -> None:
     assert kept and kept[0].reason == "name" and "only once" in kept[0].message
 
 
+def test_peers_that_write_a_name_otherwise_are_evidence_that_may_flag() -> None:
+    spans = [_span("Stanovaia", 4)]
+    mentions = Counter({"Stanovaia": 3})  # mentioned often: no evidence from the document
+    agree = ["Ms Stanovaia said so.", "Stanovaia said it.", "Ms. Stanovaia said."]
+    kept, had_name = name_findings(spans, 0, SEED_NAMES, mentions, frozenset(), agree)
+    assert had_name and kept == []  # the peers write it so too: nothing to check
+    differ = ["Ms Stanovaya said so.", "Stanovaya said it.", "Ms. Stanovaia said."]
+    kept, had_name = name_findings(spans, 0, SEED_NAMES, mentions, frozenset(), differ)
+    assert not had_name  # the sentence may flag by its risk
+    assert kept[0].reason == "name" and kept[0].message == (
+        "check this name against the source: only 1 of the 3 other translations write “Stanovaia”"
+    )
+    alone = ["Stanovaya said so."]  # one other translation is too few to count
+    assert name_findings(spans, 0, SEED_NAMES, mentions, frozenset(), alone)[1]
+
+
 def test_a_sentence_with_only_a_name_is_not_flagged_by_its_risk() -> None:
     config = load_config(None)
     seg = Segment(0, 0, 20, "Mr. Kartapolov spoke.", 0)

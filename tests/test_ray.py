@@ -220,7 +220,7 @@ def test_failed_documents_are_recorded_and_counted(local_run: Path, tmp_path: Pa
     failed = write_failures(out, [Failure(system, doc_id, "RuntimeError: boom")])
     run_info = json.loads((out / "run.json").read_text())
     options = BatchOptions(output_dir=out, config="source", threads=1)
-    summary = finalize(out, corpus, planned, options, run_info, failed)
+    summary = finalize(out, corpus, planned, options, run_info["signature"], failed)
     assert summary["failed"] == {"n_documents": 1, "log": str(out / "failed.jsonl")}
     assert summary["totals"]["n_documents"] == 11
     row = json.loads((out / "failed.jsonl").read_text())

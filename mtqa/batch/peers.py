@@ -1,6 +1,7 @@
-"""The `--peers` pass of a batch run: every logged segment re-judged against the other
-systems' translations of the same test-set item, after scoring (peer signals themselves are in
-`mtqa.scoring.peers`)."""
+"""The `--peers` pass of a batch run, one step between scoring and the summaries: every logged
+segment re-judged against the other systems' translations of the same test-set item, the log
+rewritten in input order, and each re-judged document's report rendered once (peer signals
+themselves are in `mtqa.scoring.peers`)."""
 
 from __future__ import annotations
 
@@ -14,17 +15,22 @@ import numpy as np
 
 from ..core.config import Config, load_config
 from ..core.errors import ConfigNotFound, InputError
-from ..core.files import loads_bounded
+from ..core.files import atomic_stream, loads_bounded
 from ..core.result import Signature, Span
+from ..core.text import dump_json
+from ..corpus import split_key
 from ..scoring import (
     group_features,
     judge_segment,
     peer_aware_spans,
     peer_spans,
     peer_words,
+    review_alone,
     with_peer_suggestions,
 )
 from ..source import distinct_vectors
+from .options import BatchOptions, Planned
+from .store import SEGMENTS, Block, document_from_records, read_log, report_name
 
 #: The fields of a record that the peer pass replaces (the old values are kept under "base").
 BASE_FIELDS = ("score", "flagged", "severity", "reasons", "spans")
@@ -55,6 +61,7 @@ def judge_item(
     config: Config,
     threshold: float,
     vectors: np.ndarray | None = None,
+    strict: bool = False,
 ) -> bool:
     """Re-judge the batch records of one test-set item (one per system) against each other.
 
@@ -81,8 +88,11 @@ def judge_item(
             spans = rejudge_words(target, spans, record["words"], others)
         else:  # surprisal spans, or a log from before 0.8.0: add the words no peer uses
             spans += peer_spans(mine)
+        spans, by_risk = review_alone(target, spans, peers=others, strict=strict)
         spans = with_peer_suggestions(target, spans, others)
-        judged = judge_segment(target, {**record["features"], **peer}, spans, config, threshold)
+        judged = judge_segment(
+            target, {**record["features"], **peer}, spans, config, threshold, by_risk=by_risk
+        )
         record["score"] = round(judged.score, 6)
         record["flagged"] = judged.flagged
         record["severity"] = judged.severity
@@ -111,7 +121,7 @@ def rejudge_words(
 
 def judge_peers(
     log_path: Path,
-    blocks: dict[str, Any],
+    blocks: dict[str, Block],
     config_name: str | None,
     preset: str,
     signature: str | None,
@@ -142,7 +152,9 @@ def judge_peers(
     judged, row = 0, 0
     for group in items.values():
         if vectors is not None:
-            judged += judge_item(group, config, threshold, vectors[row : row + len(group)])
+            judged += judge_item(
+                group, config, threshold, vectors[row : row + len(group)], preset == "strict"
+            )
         row += len(group)
     if not judged:
         return {}, signature  # no item had enough translations: nothing changes
@@ -156,3 +168,58 @@ def judge_peers(
             context=f"{old.context}+peers",
         ).format()
     return by_key, signature
+
+
+def peer_pass(
+    out: Path,
+    planned: dict[str, Planned],
+    options: BatchOptions,
+    signature: str | None,
+    failed: set[str] | None = None,
+) -> str | None:
+    """The step between scoring and the summaries: the log rewritten in input order, each
+    document's records re-judged with their peers (`--peers`) or given back their
+    document-only judgement (an earlier run of this folder used `--peers`), and the report of
+    each document so changed rendered once. Returns the run's signature (the peer-aware one
+    when peers judged anything). Documents in `failed` (they could not be scored) are left out.
+    """
+    log_path = out / SEGMENTS
+    blocks, _, _ = read_log(log_path)
+    failed = failed or set()
+    missing = [key for key in planned if key not in blocks and key not in failed]
+    if missing:
+        raise RuntimeError(f"{len(missing)} documents have no results after the run")
+    order = sorted((planned[key].index, key) for key in blocks if key in planned)
+    judged: dict[str, list[dict[str, Any]]] = {}
+    if options.peers:
+        judged, signature = judge_peers(log_path, blocks, options.config, options.preset, signature)
+    report_dir = Path(options.report_dir) if options.report_dir is not None else None
+    with open(log_path, "rb") as log, atomic_stream(log_path) as segments_out:
+        for doc_index, key in order:
+            block = blocks[key]
+            log.seek(block.start)
+            data = log.read(block.end - block.start).decode("utf-8")
+            records = judged.get(key) or _restored(data)
+            if records:
+                data = "".join(dump_json(r) + "\n" for r in records)
+                if report_dir is not None and signature:
+                    from ..report import write_report
+
+                    rebuilt = document_from_records(records, Signature.parse(signature))
+                    name = report_name(doc_index, split_key(key)[0], records[0]["doc"])
+                    write_report(rebuilt, report_dir / name)
+            segments_out.write(data)
+    return signature
+
+
+def _restored(data: str) -> list[dict[str, Any]] | None:
+    """A logged document's records with their document-only judgements put back (`data`: its
+    lines); None when none of them was judged with peers."""
+    if '"base"' not in data:  # the key as `dump_json` writes it: no record has it
+        return None
+    records = [loads_bounded(line) for line in data.split("\n") if line]
+    if not any("base" in record for record in records):
+        return None
+    for record in records:
+        restore_base(record)
+    return records

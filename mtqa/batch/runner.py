@@ -11,9 +11,10 @@ The run, step by step:
 3. Documents stream through a bounded buffer (`BatchOptions.buffer_docs`) and are scored
    longest first within it, in this process or in ``--jobs`` worker processes that each load
    the scorer once (torch threads = cores // jobs).
-4. When every document is done, ``segments.jsonl`` is rewritten (atomically) in input order, and
-   ``documents.jsonl``, ``summary.json`` and the optional HTML report index are written from it;
-   an interrupted and resumed run therefore ends with the same files as an uninterrupted one.
+4. When every document is done, the peer pass (`peers.peer_pass`) rewrites ``segments.jsonl``
+   (atomically) in input order, re-judged with peers under ``--peers``; then ``documents.jsonl``,
+   ``summary.json`` and the optional HTML report index are written from it (`summary`); an
+   interrupted and resumed run therefore ends with the same files as an uninterrupted one.
 
 ``run.json`` records the input and scoring settings; resuming into a folder made for another
 input or another model/config/preset is refused rather than mixing results.
@@ -36,7 +37,8 @@ from ..core.result import DocumentResult
 from ..core.text import dump_json
 from ..corpus import Corpus, Document, document_key, split_key
 from .options import BatchOptions, BatchResult, Failure, Planned, ProgressFn, StatusFn
-from .scoring import available_cores, init_worker, prefetch_on_gpu, score_corpus_document, work
+from .peers import peer_pass
+from .scoring import available_cores, init_worker, read_ahead, work
 from .store import (
     FAILED,
     LOCK,
@@ -193,7 +195,8 @@ def _run_locked(
         summary = reused
     else:
         status("mtqa: writing summaries…")
-        summary = finalize(out, corpus, planned, options, run_info, failed_keys)
+        signature = peer_pass(out, planned, options, run_info.get("signature"), failed_keys)
+        summary = finalize(out, corpus, planned, options, signature, failed_keys)
     missing_reports = summary.get("reports", {}).get("without_report", 0)
     if missing_reports:
         warnings.append(
@@ -237,9 +240,7 @@ class _Runner:
                     device=self.options.device,
                     precision=self.options.precision,
                 )
-            prefetch_on_gpu(self.scorer, [doc for _, doc in tasks])
-            for index, doc in tasks:
-                yield index, score_corpus_document(self.scorer, doc)
+            yield from read_ahead(self.scorer, tasks)  # forward passes a document ahead
             return
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed

@@ -3,14 +3,19 @@ the Ray actors."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
+import queue
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from ..core.errors import InputError
 from ..core.result import DocumentResult
+from ..core.text import validate_text
 from ..corpus import Document
 
 
@@ -125,3 +130,80 @@ def prefetch_on_gpu(scorer: Any, docs: list[Document]) -> None:
     per document); on a CPU do nothing (its numbers stay those of one pass a document)."""
     if len(docs) > 1 and scorer.lm.device != "cpu":
         scorer.prefetch([document_text(doc) for doc in docs])
+
+
+#: Documents read ahead (their forward passes done) while earlier ones are judged.
+READ_AHEAD = 2
+#: On a GPU the reading thread reads this many documents in one padded batch.
+GPU_CHUNK = 32
+
+
+def read_ahead(
+    scorer: Any, tasks: list[tuple[int, Document]], depth: int = READ_AHEAD
+) -> Iterator[tuple[int, DocumentResult]]:
+    """Score `tasks` in order, with a reading thread running the forward passes of the next
+    documents (`Scorer.prefetch`) while this thread judges the current one: a bounded queue
+    between the two (torch releases the GIL in its forward passes). On a CPU each document is
+    read alone in one pass, as `Scorer.score` reads it, so the numbers are unchanged; on a GPU
+    in padded batches of `GPU_CHUNK`. The reader never raises: a document it cannot read (bad
+    input, out of memory) is read again here, and fails here with its usual error. A scorer
+    without `prefetch` is run in this thread alone."""
+    prefetch = getattr(scorer, "prefetch", None)
+    if prefetch is None or len(tasks) < 2:
+        for index, doc in tasks:
+            yield index, score_corpus_document(scorer, doc)
+        return
+    chunk = GPU_CHUNK if scorer.lm.device != "cpu" else 1
+    ready: queue.Queue[Any] = queue.Queue(maxsize=max(1, depth // chunk))
+    stop = threading.Event()
+    threads = _torch_threads()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        _set_torch_threads(threads)  # a new thread's OpenMP team starts at the default size
+        for begin in range(0, len(tasks), chunk):
+            part = tasks[begin : begin + chunk]
+            with contextlib.suppress(Exception):  # met again, and reported, when judged
+                prefetch([text for text in map(document_text, (d for _, d in part)) if _ok(text)])
+            if not put(part):
+                return
+        put(None)
+
+    reader = threading.Thread(target=read, name="mtqa-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while (part := ready.get()) is not None:
+            for index, doc in part:
+                yield index, score_corpus_document(scorer, doc)
+    finally:
+        stop.set()
+        reader.join()
+
+
+def _ok(text: str) -> bool:
+    """Whether `Scorer.score` would read `text` (else it refuses it before any forward pass)."""
+    try:
+        validate_text(text)
+    except InputError:
+        return False
+    return True
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return int(torch.get_num_threads())
+
+
+def _set_torch_threads(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)

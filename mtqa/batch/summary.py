@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..core.files import atomic_stream, atomic_write, loads_bounded
-from ..core.result import REASONS, Signature
+from ..core.result import REASONS
 from ..core.text import dump_json
-from ..corpus import Corpus, split_key
+from ..corpus import Corpus, document_key
 from .metrics import SystemData, bootstrap_seed, compare_systems, corpus_scores
 from .options import BatchOptions, Planned
-from .peers import judge_peers, restore_base
-from .store import (
-    DOCUMENTS,
-    FAILED,
-    FORMAT,
-    SEGMENTS,
-    SUMMARY,
-    document_from_records,
-    read_log,
-    report_name,
-)
+from .store import DOCUMENTS, FAILED, FORMAT, SEGMENTS, SUMMARY, report_name
 
 
 def _new_stats() -> dict[str, Any]:
@@ -118,60 +109,26 @@ def finalize(
     corpus: Corpus,
     planned: dict[str, Planned],
     options: BatchOptions,
-    run_info: dict[str, Any],
+    signature: str | None,
     failed: set[str] | None = None,
 ) -> dict[str, Any]:
-    """Rewrite the log in input order; write documents.jsonl, summary.json, the report index.
+    """Write documents.jsonl, summary.json and the report index from the log as `peer_pass`
+    left it (in input order, judged as the run asks); `signature`: the one it returned.
 
-    Documents in `failed` (they could not be scored) are left out and counted in the summary.
+    Documents in `failed` (they could not be scored) are not in the log: they are counted in
+    the summary.
     """
-    log_path = out / SEGMENTS
-    blocks, _, _ = read_log(log_path)
-    failed = failed or set()
-    missing = [key for key in planned if key not in blocks and key not in failed]
-    if missing:
-        raise RuntimeError(f"{len(missing)} documents have no results after the run")
-    order = sorted((planned[key].index, key) for key in blocks if key in planned)
-    signature = run_info.get("signature")
-    peer_judged: dict[str, list[dict[str, Any]]] = {}
-    if options.peers:
-        peer_judged, signature = judge_peers(
-            log_path, blocks, options.config, options.preset, signature
-        )
     systems: dict[str, dict[str, Any]] = {}
     system_data: dict[str, SystemData] = {}
     totals = _new_stats()
     report_dir = Path(options.report_dir) if options.report_dir is not None else None
     entries: list[dict[str, Any]] = []
     without_report = 0
-    with (
-        open(log_path, "rb") as log,
-        atomic_stream(log_path) as segments_out,
-        atomic_stream(out / DOCUMENTS) as documents_out,
-    ):
-        for doc_index, key in order:
-            block = blocks[key]
-            log.seek(block.start)
-            data = log.read(block.end - block.start).decode("utf-8")
-            records = peer_judged.get(key) or [
-                loads_bounded(line) for line in data.split("\n") if line
-            ]
-            if key in peer_judged or any("base" in r for r in records):
-                if key not in peer_judged:
-                    for record in records:
-                        restore_base(record)
-                data = "".join(dump_json(r) + "\n" for r in records)
-                if report_dir is not None and signature:
-                    from ..report import write_report
-
-                    rebuilt = document_from_records(records, Signature.parse(signature))
-                    write_report(
-                        rebuilt,
-                        report_dir / report_name(doc_index, split_key(key)[0], records[0]["doc"]),
-                    )
-            segments_out.write(data)
+    with atomic_stream(out / DOCUMENTS) as documents_out:
+        for records in _documents(out / SEGMENTS):
             first = records[0]
             system = first["system"]
+            doc_index = planned[document_key(system, first["doc"])].index
             doc_stats = _new_stats()
             sys_stats = systems.setdefault(system, _new_stats())
             data_for = system_data.setdefault(system, SystemData(system))
@@ -244,6 +201,17 @@ def finalize(
         }
     atomic_write(out / SUMMARY, dump_json(summary, indent=2) + "\n")
     return summary
+
+
+def _documents(log_path: Path) -> Iterator[list[dict[str, Any]]]:
+    """The records of each document in a log of whole documents, one document at a time."""
+    records: list[dict[str, Any]] = []
+    with open(log_path, "rb") as log:
+        for line in log:
+            records.append(loads_bounded(line))
+            if len(records) == records[0]["doc_segments"]:
+                yield records
+                records = []
 
 
 def gate_failures(

@@ -20,7 +20,6 @@ from ..core.config import Config, load_config
 from ..core.errors import InputError
 from ..core.files import atomic_write, cache_dir
 from ..core.result import Span
-from ..core.segment import Segment
 from ..scoring import (
     LN2,
     PeerWord,
@@ -45,8 +44,7 @@ from ..scoring.detector import (
     load_detector,
 )
 from ..scoring.judge import find_spans
-from ..scoring.names import capitalised_mid_sentence, document_mentions
-from ..scoring.review import DocumentView, oddity_spans, review_sentence
+from ..scoring.review import oddity_spans, review_alone
 from ..scoring.signals import with_alpha
 from ..scoring.word_features import with_neighbours, word_features, word_hidden
 from ..source import SOURCE_FEATURES, cached_vectors, mqm_source_features
@@ -299,14 +297,8 @@ def judge_evidence(
     spans += run_checks(evidence.target, source)
     by_risk = True
     if editor_view:
-        view = DocumentView(
-            names=capitalised_mid_sentence(evidence.target, [0]),
-            mentions=document_mentions(evidence.target),
-        )
-        seen = review_sentence(
-            Segment(0, 0, len(evidence.target), evidence.target, 0), spans, view, oddities
-        )
-        spans, by_risk = seen.spans, strict or not seen.names_only
+        peers = evidence.peers if with_peers and evidence.peers is not None else []
+        spans, by_risk = review_alone(evidence.target, spans, oddities, peers, strict)
     result = judge_segment(evidence.target, features, spans, config, threshold, by_risk=by_risk)
     return result.score, result.flagged, [(s.start, s.end) for s in result.spans]
 

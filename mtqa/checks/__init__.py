@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ..core.language import lang_code, source_language
 from ..core.result import Span
+from ..core.timing import timed
 from .length import check_length, expected_length, length_z
 from .modals import check_modals
 from .numbers import check_numbers, missing_source_numbers
@@ -51,6 +52,7 @@ CHECKS = {
 }
 
 
+@timed("checks")
 def run_checks(
     target: str,
     source: str | None = None,

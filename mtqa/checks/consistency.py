@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 
 from ..core.result import Span, Suggestion
 from ..core.segment import Segment, paragraphs
+from ..core.timing import timed
 from .consistency_style import (
     Form,
     Inconsistency,
@@ -274,6 +275,7 @@ def _message(inc: Inconsistency, here: int, sentences: _Sentences) -> str:
     return f"{inc.topic} in {len(counts)} forms: {'; '.join(parts)}. {advice}"
 
 
+@timed("checks")
 def check_consistency(text: str, segments: list[Segment]) -> list[Span]:
     """One minor `consistency` span per inconsistency, on its first minority occurrence that
     lies within one sentence; the message counts every form and names where each occurs."""

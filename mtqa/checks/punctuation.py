@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..core.result import Span
+from ..core.timing import timed
 
 _BRACKETS = {")": "(", "]": "[", "}": "{", "）": "（", "】": "【"}
 _OPEN_BRACKETS = set(_BRACKETS.values())
@@ -32,6 +33,7 @@ def _check_brackets(text: str, offset: int) -> list[Span]:
     return spans
 
 
+@timed("checks")
 def check_quotes(text: str, offset: int = 0) -> list[Span]:
     """Unbalanced double quotes: curly “ ”, «», „“, 「」 and an odd number of straight ".
 

@@ -8,6 +8,8 @@ from functools import lru_cache
 
 import pysbd
 
+from .timing import timed
+
 _PARAGRAPH_BREAK = re.compile(r"\n")
 _NON_SPACE = re.compile(r"\S")
 
@@ -29,6 +31,7 @@ def segmenter(language: str) -> pysbd.Segmenter:
     return pysbd.Segmenter(language=language, clean=False)
 
 
+@timed("segmentation")
 def paragraphs(text: str) -> list[tuple[int, int]]:
     """(start, end) of each non-blank line: news text puts one paragraph (or title) per line."""
     spans = []
@@ -42,6 +45,7 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+@timed("segmentation")
 def split_sentences(text: str, language: str = "en") -> list[Segment]:
     """Split a document into sentences with pysbd, paragraph by paragraph, keeping offsets.
 

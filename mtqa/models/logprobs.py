@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.timing import timed
 from .loading import LoadedModel
 
 LOGIT_CHUNK = 256
@@ -34,11 +35,13 @@ class TokenScores:
         return int(self.ids.shape[0])
 
 
+@timed("tokenize")
 def tokenize(lm: LoadedModel, text: str) -> tuple[list[int], list[tuple[int, int]]]:
     enc = lm.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     return list(enc["input_ids"]), [tuple(o) for o in enc["offset_mapping"]]
 
 
+@timed("model")
 def score_text(
     lm: LoadedModel,
     text: str,
@@ -127,6 +130,7 @@ def project_states(lm: LoadedModel, rows, targets, top_k: int):  # type: ignore[
     )
 
 
+@timed("model")
 def score_texts_batched(
     lm: LoadedModel,
     texts: Sequence[str],

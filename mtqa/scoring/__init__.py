@@ -14,6 +14,7 @@ from .peers import (
     uses_peers,
     with_peer_suggestions,
 )
+from .review import review_alone
 from .scorer import Scorer, check_config, join_segments, score_document, sentence_hidden
 from .signals import FEATURES, LN2, Word, anomaly, segment_tokens, sentence_features
 
@@ -37,6 +38,7 @@ __all__ = [
     "peer_feature_names",
     "peer_spans",
     "peer_words",
+    "review_alone",
     "risk",
     "score_document",
     "segment_tokens",

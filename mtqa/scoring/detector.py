@@ -23,6 +23,7 @@ from ..core.errors import ModelError
 from ..core.files import loads_bounded, package_data
 from ..core.result import Span, Suggestion
 from ..core.segment import Segment
+from ..core.timing import stage, timed
 from ..models import TokenScores
 from .judge import in_place
 from .messages import model_message
@@ -73,13 +74,17 @@ class Trees:
         feat, thr, lf, rt, val, off, leaf = self._flat
         d = x.shape[1]
         xf = np.ascontiguousarray(x, dtype=np.float64).ravel()
-        base = (np.arange(n, dtype=np.int64) * d)[:, None]
-        node = np.broadcast_to(off, (n, t)).copy()
-        for step in range(self.depth):
-            node = np.where(xf[base + feat[node]] <= thr[node], lf[node], rt[node])
-            if step >= 3 and leaf[node].all():
+        node = np.tile(off, n)  # one (row, tree) walk each, row-major
+        row = np.repeat(np.arange(n, dtype=np.int64) * d, t)
+        walking = np.flatnonzero(~leaf[node])  # only the walks not yet at a leaf move on
+        for _ in range(self.depth):
+            if not walking.size:
                 break
-        return self.baseline + val[node].sum(1)
+            at = node[walking]
+            step = np.where(xf[row[walking] + feat[at]] <= thr[at], lf[at], rt[at])
+            node[walking] = step
+            walking = walking[~leaf[step]]
+        return self.baseline + val[node.reshape(n, t)].sum(1)
 
 
 @dataclass
@@ -175,6 +180,24 @@ class SpanOut:
     score: float  # max P(any) over its words
     p_major: float
 
+    @property
+    def probability(self) -> float:
+        """How sure the detector is of the span: its larger head probability."""
+        return max(self.score, self.p_major)
+
+    def to_span(self, text: str, reason: str, message: str, **more: Any) -> Span:
+        """The span as an editor sees it; `text`: what its offsets index."""
+        return Span(
+            start=self.start,
+            end=self.end,
+            text=text[self.start : self.end],
+            severity=self.severity,
+            reason=reason,
+            message=message,
+            probability=round(self.probability, 3),
+            **more,
+        )
+
 
 def spans_from_probs(
     starts: np.ndarray,
@@ -201,7 +224,7 @@ def spans_from_probs(
         sev = "major" if pm >= t_major else "minor"
         spans.append(SpanOut(int(starts[i]), int(ends[j]), sev, pa, pm))
         i = j + 1
-    spans.sort(key=lambda s: -max(s.score, s.p_major))
+    spans.sort(key=lambda s: -s.probability)
     return spans[:max_spans]
 
 
@@ -214,6 +237,7 @@ DETECTOR_ALPHA = 0.5
 DETECTOR_FEATURES = ("det_penalty", "det_log_penalty", "det_max_any", "det_max_major")
 
 
+@timed("judgement")
 def detector_features(p_any: np.ndarray, p_major: np.ndarray) -> dict[str, float]:
     """Expected penalty and the most likely error of one sentence's words."""
     if not len(p_any):
@@ -241,11 +265,15 @@ def word_probabilities(
     if not words:
         return np.zeros(0), np.zeros(0)
     model = detector or load_detector()
-    feats = with_neighbours(word_features(text, tokens, words, seg.start, seg.end))
-    probs = model.predict(feats, word_hidden(tokens, words))
+    with stage("features"):
+        feats = with_neighbours(word_features(text, tokens, words, seg.start, seg.end))
+        hidden = word_hidden(tokens, words)
+    with stage("detector"):
+        probs = model.predict(feats, hidden)
     return probs["any"], probs["major"]
 
 
+@timed("judgement")
 def learned_spans(
     text: str,
     words: list[Word],
@@ -270,7 +298,7 @@ def learned_spans(
         first = by_start[found_span.start]
         inside = [w for w in words[first:] if w.end <= found_span.end]
         content = any(w.unigram >= FUNCTION_WORD_BITS for w in inside)
-        probability = max(found_span.score, found_span.p_major)
+        probability = found_span.probability
         oddest = max(inside, key=lambda w: w.anomaly)
         suggested = (
             in_place(
@@ -283,18 +311,12 @@ def learned_spans(
             else []
         )
         out.append(
-            Span(
-                start=found_span.start,
-                end=found_span.end,
-                text=text[found_span.start : found_span.end],
-                severity=found_span.severity,
-                reason="mistranslation" if content else "fluency",
-                message=model_message(
-                    probability, content, oddest.text, oddest.surprisal, suggested
-                ),
+            found_span.to_span(
+                text,
+                "mistranslation" if content else "fluency",
+                model_message(probability, content, oddest.text, oddest.surprisal, suggested),
                 suggested=suggested,
                 surprisal=round(oddest.anomaly, 3),
-                probability=round(probability, 3),
             )
         )
     return out

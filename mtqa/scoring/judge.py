@@ -11,6 +11,7 @@ import numpy as np
 from ..core.config import Config
 from ..core.result import CHECK_REASONS, SentenceResult, Span, Suggestion
 from ..core.segment import Segment
+from ..core.timing import timed
 from ..models import TokenScores
 from .signals import FUNCTION_WORD_BITS, Word, unigram_bits
 
@@ -79,6 +80,7 @@ def driving_reason(features: dict[str, float], config: Config) -> str:
     return max(pushes, key=lambda r: pushes[r]) if pushes else "fluency"
 
 
+@timed("judgement")
 def find_spans(
     text: str,
     words: list[Word],
@@ -298,6 +300,7 @@ def with_reader_suggestions(
     return out
 
 
+@timed("judgement")
 def judge_sentence(
     seg: Segment,
     features: dict[str, float],

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..core.files import package_data
 from ..core.result import Suggestion
+from ..core.timing import timed
 from ..models import LoadedModel, TokenScores, score_texts_batched
 from .detector import Trees, head_probabilities, read_trees_artefact
 from .judge import suggestions as next_token_suggestions
@@ -100,6 +101,7 @@ def load_suggestion_gate(path: str | Path = GATE_PATH) -> SuggestionGate:
     return read_trees_artefact(path, "suggestion gate", _gate, heads=("fix",))
 
 
+@timed("suggestion gate")
 def lm_suggestions(
     lm: LoadedModel,
     word: Word,

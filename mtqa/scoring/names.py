@@ -8,7 +8,9 @@ right. A span made only of names, titles, honorifics or initials is not shown as
 source") only where the document itself gives evidence:
 - the same entity written two ways (the consistency check found a variant of it), or
 - a name the document mentions once and the model's vocabulary does not know.
-A `name` finding never flags a sentence on its own.
+A `name` finding never flags a sentence on its own, except where other systems' translations
+of the same sentence are given (`batch --peers`): a name that most of them write otherwise is
+evidence an editor can check in the English, and it flags as the risk says.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from ..core.result import Span
@@ -40,6 +42,8 @@ UNKNOWN_BITS = -math.log2(MIN_FREQ) - 0.01
 #: A sentence's first word is a name when English rarely uses it in lowercase ("Tatiana").
 RARE_AS_WORD_BITS = 18.0
 NAME_MESSAGE = "check this name against the source"
+#: Peers' evidence on a name needs at least this many other translations (as the peer pass).
+MIN_PEERS = 2
 _INITIAL = re.compile(r"^[A-Z]$")
 
 
@@ -100,20 +104,25 @@ def name_findings(
     names: frozenset[str],
     mentions: Counter[str],
     variants: frozenset[str],
+    peers: Sequence[str] = (),
 ) -> tuple[list[Span], bool]:
     """The spans with name-only model spans turned into `name` findings or dropped, and
-    whether any model span was a name. `mentions`: how often the document writes each word;
-    `variants`: the words the consistency check found written in more than one form."""
+    whether any model span was a name without the peers' evidence (such a sentence is not
+    flagged for it alone). `mentions`: how often the document writes each word; `variants`:
+    the words the consistency check found written in more than one form; `peers`: the other
+    systems' translations of the sentence."""
     out: list[Span] = []
     had_name = False
+    peer_words = [frozenset(m.group() for m in WORD.finditer(p)) for p in peers]
     for span in spans:
         if span.reason not in ("mistranslation", "fluency") or not is_name_span(
             span.text, span.start, sentence_start, names
         ):
             out.append(span)
             continue
-        had_name = True
-        why = _name_evidence(span.text, mentions, variants)
+        why = _peer_evidence(span.text, peer_words)
+        had_name = had_name or why is None
+        why = why or _name_evidence(span.text, mentions, variants)
         if why is not None:
             out.append(
                 replace(
@@ -127,14 +136,32 @@ def name_findings(
     return out, had_name
 
 
-def _name_evidence(text: str, mentions: Counter[str], variants: frozenset[str]) -> str | None:
-    """Why the English itself casts doubt on this name, or None."""
+def _core_words(text: str) -> list[str]:
+    """The span's name words proper: no honorifics, titles or initials."""
     words = [m.group() for m in WORD.finditer(text)]
-    core = [
+    return [
         w
         for w in words
         if w.lower().rstrip(".") not in HONORIFICS | TITLES and not _INITIAL.match(w)
     ]
+
+
+def _peer_evidence(text: str, peer_words: Sequence[frozenset[str]]) -> str | None:
+    """ "only 2 of the 11 other translations write “Stanovaia”", where fewer than half of at
+    least MIN_PEERS other translations write one of the span's name words; else None."""
+    if len(peer_words) < MIN_PEERS:
+        return None
+    for word in _core_words(text):
+        support = sum(word in words for words in peer_words)
+        if 2 * support < len(peer_words):
+            some = "none" if support == 0 else f"only {support}"
+            return f"{some} of the {len(peer_words)} other translations write “{word}”"
+    return None
+
+
+def _name_evidence(text: str, mentions: Counter[str], variants: frozenset[str]) -> str | None:
+    """Why the English itself casts doubt on this name, or None."""
+    core = _core_words(text)
     varied = [w for w in core if w in variants]
     if varied:
         return f"the document writes “{varied[0]}” in more than one form"

@@ -169,18 +169,14 @@ def peer_aware_spans(
         inside = [i for i, (a, b) in enumerate(words) if found.start <= a and b <= found.end]
         weakest = min(inside, key=lambda i: feats[i, 2])
         used = round(feats[weakest, 2] * len(peers))
-        probability = max(found.score, found.p_major)
+        probability = found.probability
         word = target[words[weakest][0] : words[weakest][1]]
         spans.append(
-            Span(
-                start=found.start,
-                end=found.end,
-                text=target[found.start : found.end],
-                severity=found.severity,
-                reason="mistranslation" if feats[inside, 4].min() < COMMON_ZIPF else "fluency",
-                message=f"{band(probability)} error ({probability:.2f}): {used} of the "
+            found.to_span(
+                target,
+                "mistranslation" if feats[inside, 4].min() < COMMON_ZIPF else "fluency",
+                f"{band(probability)} error ({probability:.2f}): {used} of the "
                 f"{len(peers)} other translations use “{word}”",
-                probability=round(probability, 3),
             )
         )
     return spans, new_any, new_major

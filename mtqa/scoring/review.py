@@ -21,6 +21,7 @@ import numpy as np
 from ..core.headline import headline_segments
 from ..core.result import Span, Suggestion
 from ..core.segment import Segment
+from ..core.timing import timed
 from .judge import in_place
 from .messages import model_message
 from .names import capitalised_mid_sentence, document_mentions, name_findings
@@ -76,20 +77,25 @@ class Reviewed:
     title: bool  # a headline, subhead or byline: not judged as prose
 
 
+@timed("judgement")
 def review_sentence(
     seg: Segment,
     spans: list[Span],
     view: DocumentView,
-    oddities: list[Span],
+    oddities: Sequence[Span],
+    peers: Sequence[str] = (),
 ) -> Reviewed:
-    """One sentence's spans as an editor should see them (see the module docstring)."""
+    """One sentence's spans as an editor should see them (see the module docstring);
+    `peers`: the other systems' translations of it, evidence on its names."""
     title = seg.index in view.titles
     if title:
         width = max(1, len(seg.text.strip()))
         spans = [
             s for s in spans if s.reason not in MODEL_REASONS or s.length < HEADLINE_COVER * width
         ]
-    spans, had_name = name_findings(spans, seg.start, view.names, view.mentions, view.variants)
+    spans, had_name = name_findings(
+        spans, seg.start, view.names, view.mentions, view.variants, peers
+    )
     said = [s for s in spans if s.reason == "consistency"]  # says more than a name check
     spans = [s for s in spans if s.reason != "name" or not _overlaps(s, said)]
     if not title:
@@ -103,6 +109,23 @@ def review_sentence(
     return Reviewed(sorted(spans, key=lambda s: (s.start, s.end)), names_only, title)
 
 
+def review_alone(
+    target: str,
+    spans: list[Span],
+    oddities: Sequence[Span] = (),
+    peers: Sequence[str] = (),
+    strict: bool = False,
+) -> tuple[list[Span], bool]:
+    """`review_sentence` for a segment judged without its document (an MQM row, a batch
+    record re-judged with its peers): the spans to show, and whether the risk may flag it."""
+    view = DocumentView(
+        names=capitalised_mid_sentence(target, [0]), mentions=document_mentions(target)
+    )
+    seen = review_sentence(Segment(0, 0, len(target), target, 0), spans, view, oddities, peers)
+    return seen.spans, strict or not seen.names_only
+
+
+@timed("judgement")
 def oddity_spans(
     text: str,
     words: list[Word],

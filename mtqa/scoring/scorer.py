@@ -33,18 +33,13 @@ from ..source import (
     pair_features,
     source_spans,
 )
-from .detector import (
-    DETECTOR_ALPHA,
-    DETECTOR_FEATURES,
-    detector_features,
-    learned_spans,
-    word_probabilities,
-)
+from .detector import DETECTOR_FEATURES, detector_features, learned_spans
 from .judge import find_spans, judge_sentence, with_reader_suggestions
 from .lm_suggestions import lm_suggestions
 from .peers import PEER_FEATURES, rel_name
 from .review import DocumentView, oddity_spans, review_sentence
-from .signals import FEATURES, LN2, Word, segment_tokens, sentence_features, with_alpha, words_of
+from .signals import FEATURES, LN2, Word, segment_tokens, sentence_features, words_of
+from .word_batch import detector_inputs
 
 
 @dataclass
@@ -156,9 +151,7 @@ class Scorer:
         tokens, all_words = self.analyse(
             text, segs, keep_hidden=self._reads_hidden, on_progress=on_progress
         )
-        detector_words = (
-            [with_alpha(w, DETECTOR_ALPHA) for w in all_words] if self._reads_detector else None
-        )
+        detector_words, probs = detector_inputs(text, tokens, all_words, segs, self._reads_detector)
         threshold = cfg.threshold(self.preset)
         decode = _decoder(self.lm)
         sentences: list[SentenceResult] = []
@@ -193,7 +186,7 @@ class Scorer:
             )
             if detector_words is not None:
                 seg_words = detector_words[seg.index]
-                p_any, p_major = word_probabilities(text, tokens, seg_words, seg)
+                p_any, p_major = probs[seg.index]  # read for the whole document at once
                 features.update(detector_features(p_any, p_major))
             oddities = []
             if learned:

@@ -17,6 +17,7 @@ import numpy as np
 from wordfreq import word_frequency
 
 from ..core.segment import Segment
+from ..core.timing import timed
 from ..models import TokenScores
 
 LN2 = math.log(2)
@@ -93,6 +94,7 @@ class TokensByLastChar:
         return np.asarray(self.order[lo:hi])
 
 
+@timed("word mapping")
 def words_of(
     text: str, scores: TokenScores, segments: list[Segment], alpha: float
 ) -> list[list[Word]]:
@@ -126,6 +128,7 @@ def words_of(
     return result
 
 
+@timed("word mapping")
 def with_alpha(words: list[Word], alpha: float) -> list[Word]:
     """The same words with their anomaly recomputed for another rarity discount `alpha`."""
     return [replace(w, anomaly=anomaly(w.surprisal, w.unigram, w.kind, alpha)) for w in words]
@@ -140,6 +143,7 @@ def segment_tokens(scores: TokenScores, seg: Segment) -> slice:
     return slice(first, max(first, stop))
 
 
+@timed("features")
 def sentence_features(words: list[Word], bits: np.ndarray) -> dict[str, float]:
     """Interpretable features of one sentence (see FEATURES) from its words and the
     surprisal (bits) of its tokens."""

@@ -90,7 +90,7 @@ def word_tokens(scores: TokenScores, words: list[Word]) -> list[np.ndarray]:
     return out
 
 
-def _entropy_bits(top_lp: np.ndarray) -> np.ndarray:
+def entropy_bits(top_lp: np.ndarray) -> np.ndarray:
     """Entropy (bits) approximated from the top-k distribution plus its leftover mass, spread
     as if over one more outcome with the leftover's probability (a lower bound, monotone)."""
     p = np.exp(top_lp.astype(np.float64))
@@ -129,7 +129,7 @@ def word_features(
     bits = (-scores.logprob / LN2).astype(np.float32)
     top_bits = (-scores.top_logprob[:, 0] / LN2).astype(np.float32)
     gap = bits - top_bits
-    ent = _entropy_bits(scores.top_logprob)
+    ent = entropy_bits(scores.top_logprob)
     resid = 1.0 - np.exp(scores.top_logprob.astype(np.float64)).sum(1)
     k = scores.top_ids.shape[1]
     toks = word_tokens(scores, words)
