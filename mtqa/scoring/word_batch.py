@@ -17,8 +17,8 @@ from ..core.segment import Segment
 from ..core.timing import stage
 from ..models import TokenScores
 from .detector import DETECTOR_ALPHA, Detector, load_detector, word_probabilities
-from .signals import FUNCTION_WORD_BITS, LN2, Word, with_alpha
-from .word_features import BASE_FEATURES, NEIGHBOUR_FEATURES, OFFSETS, PUNCT, entropy_bits
+from .signals import FUNCTION_WORD_BITS, Word, with_alpha
+from .word_features import BASE_FEATURES, NEIGHBOUR_FEATURES, OFFSETS, PUNCT, token_columns
 
 COL = {name: i for i, name in enumerate(BASE_FEATURES)}
 Probabilities = list[tuple[np.ndarray, np.ndarray]]
@@ -94,11 +94,7 @@ def document_features(
     flat = [w for words in words_by_segment for w in words]
     n = len(flat)
     out = np.zeros((n, len(BASE_FEATURES)), dtype=np.float32)
-    bits = (-scores.logprob / LN2).astype(np.float32)
-    top_bits = (-scores.top_logprob[:, 0] / LN2).astype(np.float32)
-    gap = bits - top_bits
-    ent = entropy_bits(scores.top_logprob)
-    resid = 1.0 - np.exp(scores.top_logprob.astype(np.float64)).sum(1)
+    bits, top_bits, gap, ent, resid = token_columns(scores)
     k = scores.top_ids.shape[1]
     n_tok = len(scores)
     size = last - first + 1

@@ -99,6 +99,15 @@ def entropy_bits(top_lp: np.ndarray) -> np.ndarray:
     return (h / LN2).astype(np.float32)
 
 
+def token_columns(scores: TokenScores) -> tuple[np.ndarray, ...]:
+    """Per token: surprisal (bits), the likeliest token's, the gap between them, the top-k
+    entropy (bits) and the probability mass outside the top k: what word features read."""
+    bits = (-scores.logprob / LN2).astype(np.float32)
+    top_bits = (-scores.top_logprob[:, 0] / LN2).astype(np.float32)
+    resid = 1.0 - np.exp(scores.top_logprob.astype(np.float64)).sum(1)
+    return bits, top_bits, bits - top_bits, entropy_bits(scores.top_logprob), resid
+
+
 def source_flags(word: str, kind: str, source: str | None) -> tuple[float, float, float]:
     """(source given, number not found in source, Latin word found in source)."""
     if source is None:
@@ -126,11 +135,7 @@ def word_features(
     out = np.zeros((n, len(BASE_FEATURES)), dtype=np.float32)
     if n == 0:
         return out
-    bits = (-scores.logprob / LN2).astype(np.float32)
-    top_bits = (-scores.top_logprob[:, 0] / LN2).astype(np.float32)
-    gap = bits - top_bits
-    ent = entropy_bits(scores.top_logprob)
-    resid = 1.0 - np.exp(scores.top_logprob.astype(np.float64)).sum(1)
+    bits, top_bits, gap, ent, resid = token_columns(scores)
     k = scores.top_ids.shape[1]
     toks = word_tokens(scores, words)
     n_tok = len(scores)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 
 from ..core.language import detect_script
 from ..core.result import Span
@@ -37,6 +38,8 @@ from .dictionary import (
     target_words,
 )
 from .names import SourceName, best_match, source_names, writes
+
+T = TypeVar("T")
 
 __all__ = [
     "LEXICAL_REASONS",
@@ -151,20 +154,25 @@ def _uncovered_runs(
 ) -> list[list[SourceWord]]:
     """Neighbouring uncovered content words (a covered one ends a run; function words and
     one-character words do not): a dropped clause leaves several, a paraphrase one."""
-    runs: list[list[SourceWord]] = []
-    current: list[SourceWord] = []
-    for word, covered in judged:
-        if len(word.text) < params.omission_min_chars:
-            continue
-        if covered or word.pos not in params.omission_pos:
+    kept = [(w, c) for w, c in judged if len(w.text) >= params.omission_min_chars]
+    runs = _runs([w for w, _ in kept], [c or w.pos not in params.omission_pos for w, c in kept])
+    return [run for run in runs if len(run) >= params.omission_min_run]
+
+
+def _runs(items: Sequence[T], breaks: Sequence[bool]) -> list[list[T]]:
+    """The maximal runs of neighbouring items whose `breaks` is False."""
+    runs: list[list[T]] = []
+    current: list[T] = []
+    for item, stop in zip(items, breaks, strict=True):
+        if stop:
             if current:
                 runs.append(current)
             current = []
-            continue
-        current.append(word)
+        else:
+            current.append(item)
     if current:
         runs.append(current)
-    return [run for run in runs if len(run) >= params.omission_min_run]
+    return runs
 
 
 @lru_cache(maxsize=65536)
@@ -180,19 +188,9 @@ def _additions(
     """Runs of neighbouring target content words that nothing in the source supports (an
     added clause leaves several; a free rendering one), and single words rarer than
     `addition_max_zipf` that nothing supports."""
-    runs: list[list[TargetWord]] = []
-    current: list[TargetWord] = []
-    for word in target:
-        if not is_content_english(word.text) or not word.text.isalpha():
-            continue
-        if word.capitalised or supported(word, support, lexicon):  # names: the name check's
-            if current:
-                runs.append(current)
-            current = []
-            continue
-        current.append(word)
-    if current:
-        runs.append(current)
+    content = [w for w in target if is_content_english(w.text) and w.text.isalpha()]
+    # A capitalised word breaks a run too: names are the name check's.
+    runs = _runs(content, [w.capitalised or supported(w, support, lexicon) for w in content])
     found = [
         run
         for run in runs
