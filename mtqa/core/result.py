@@ -35,6 +35,8 @@ SEVERITIES = ("major", "minor")
 #: flag it: what the document itself suggests checking (a name, a term written two ways), and
 #: the source dictionary's word-level evidence (`mtqa.source.lexical`).
 CHECK_REASONS = ("name", "consistency", "missing-word", "added-word")
+#: How every `name` check begins, whichever evidence raised it (the document, peers, the source).
+NAME_MESSAGE = "check this name against the source"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from ..core.result import Span
+from ..core.result import NAME_MESSAGE, Span
 from .signals import MIN_FREQ, WORD, unigram_bits
 
 #: Honorifics and titles that stand before a name ("Mr. Putin", "Vice President JD Vance").
@@ -41,7 +41,6 @@ PARTICLES = frozenset("of de du da la le van von der den bin al el".split())
 UNKNOWN_BITS = -math.log2(MIN_FREQ) - 0.01
 #: A sentence's first word is a name when English rarely uses it in lowercase ("Tatiana").
 RARE_AS_WORD_BITS = 18.0
-NAME_MESSAGE = "check this name against the source"
 #: Peers' evidence on a name needs at least this many other translations (as the peer pass).
 MIN_PEERS = 2
 _INITIAL = re.compile(r"^[A-Z]$")

@@ -76,6 +76,11 @@ class Reviewed:
     names_only: bool  # every model span of the sentence was a name: not flagged for it alone
     title: bool  # a headline, subhead or byline: not judged as prose
 
+    def by_risk(self, strict: bool) -> bool:
+        """May the calibrated risk flag the sentence? Not a title's; not one whose only model
+        evidence is names, unless the preset is strict."""
+        return not self.title and (strict or not self.names_only)
+
 
 @timed("judgement")
 def review_sentence(
@@ -122,7 +127,7 @@ def review_alone(
         names=capitalised_mid_sentence(target, [0]), mentions=document_mentions(target)
     )
     seen = review_sentence(Segment(0, 0, len(target), target, 0), spans, view, oddities, peers)
-    return seen.spans, strict or not seen.names_only
+    return seen.spans, seen.by_risk(strict)
 
 
 @timed("judgement")

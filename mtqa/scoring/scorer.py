@@ -212,9 +212,14 @@ class Scorer:
             spans += [c for c in document_checks if seg.start <= c.start < seg.end]
             seen = review_sentence(seg, spans, view, oddities)
             hidden = sentence_hidden(tokens, seg) if head else None
-            by_risk = not seen.title and (self.preset == "strict" or not seen.names_only)
             judged = judge_sentence(
-                seg, features, seen.spans, cfg, threshold, hidden, by_risk=by_risk
+                seg,
+                features,
+                seen.spans,
+                cfg,
+                threshold,
+                hidden,
+                by_risk=seen.by_risk(self.preset == "strict"),
             )
             if detector_words is not None:
                 judged.word_probabilities = [

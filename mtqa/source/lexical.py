@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import TypeVar
 
 from ..core.language import detect_script
-from ..core.result import Span
+from ..core.result import NAME_MESSAGE, Span
 from . import coverage
 from .coverage import Coverage, gloss_texts, support, supported
 from .dictionary import (
@@ -52,7 +52,6 @@ __all__ = [
 #: Span reasons by finding kind (the first two are reasons of their own, apart from the
 #: aligner's sentence-level "omission"/"addition", which are major and flag).
 LEXICAL_REASONS = {"omission": "missing-word", "addition": "added-word", "name": "name"}
-NAME_MESSAGE = "check this name against the source"
 #: Titles and honorifics, never a name's rendering (as in `mtqa.scoring.names`).
 TITLES = frozenset(
     "mr mrs ms miss dr prof sir president vice prime minister premier secretary chairman "
