@@ -136,3 +136,16 @@ def test_batched_reading_matches_one_pass_a_document(scorer: Scorer) -> None:
     prefetched = [s.score for text in docs for s in scorer.score(text).sentences]
     assert not scorer._prefetched  # each read-ahead is used once
     assert prefetched == pytest.approx(one_by_one, abs=1e-3)
+
+
+def test_loading_the_model_makes_numpy_blas_serial(scorer: Scorer) -> None:
+    """Once the model is loaded, numpy's OpenBLAS runs on one thread (its spinning threads
+    slowed the CPU forward passes) and torch keeps its own pool."""
+    from threadpoolctl import threadpool_info
+
+    blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
+    numpy_blas = [lib for lib in blas if "torch" not in Path(lib["filepath"]).parts]
+    assert numpy_blas, blas
+    assert all(lib["num_threads"] == 1 for lib in numpy_blas)
+    torch_pools = [lib for lib in threadpool_info() if "torch" in Path(lib["filepath"]).parts]
+    assert all(lib["num_threads"] == torch.get_num_threads() for lib in torch_pools)

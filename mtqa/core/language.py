@@ -75,11 +75,9 @@ def english_warnings(text: str) -> list[str]:
     words = LATIN_WORD_RE.findall(text)
     if latin < 0.6 or not words:
         return [f"only {latin:.0%} of the letters are Latin: this does not look like English"]
-    from wordfreq import word_frequency
+    from .frequency import word_frequency
 
-    known = sum(word_frequency(w.lower(), "en") > 1e-6 for w in words[:2000]) / min(
-        len(words), 2000
-    )
+    known = sum(word_frequency(w.lower()) > 1e-6 for w in words[:2000]) / min(len(words), 2000)
     if known < 0.5:
         return [f"only {known:.0%} of the words are English words: scores may be meaningless"]
     return []

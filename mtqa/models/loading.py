@@ -167,7 +167,7 @@ def load_model(
     """
     import torch
 
-    from .device import device_dtype
+    from .device import device_dtype, serial_numpy_blas
     from .llama import PlainTokenizer, load_plain_llama, plain_llama_config
 
     if threads:
@@ -187,6 +187,7 @@ def load_model(
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"cannot load model '{spec}': {first}") from exc
     model.eval()
+    serial_numpy_blas()
     if device != "cpu":  # fp32 stays the CPU path; a GPU runs fp32 unless asked otherwise
         model.to(device=device, dtype=device_dtype(device, precision))
     entry = REGISTRY.get(spec)

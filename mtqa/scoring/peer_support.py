@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..core.files import package_data
+from ..core.frequency import zipf_frequency
 from ..core.result import Span
 from .detector import Trees, head_probabilities, read_trees_artefact, spans_from_probs
 from .messages import band
@@ -79,8 +80,6 @@ def peer_word_features(
     peers: Sequence[str],
 ) -> np.ndarray:
     """[len(words), len(PEER_WORD_FEATURES)] for the detector's words (offsets into `target`)."""
-    from wordfreq import zipf_frequency
-
     n = len(words)
     out = np.zeros((n, len(PEER_WORD_FEATURES)), dtype=np.float64)
     if n == 0:
@@ -95,7 +94,7 @@ def peer_word_features(
     text = [target[a:b] for a, b in words]
     out[:, 0], out[:, 1] = la, lm
     out[:, 2:4] = word_support
-    out[:, 4] = [zipf_frequency(t.lower(), "en") for t in text]
+    out[:, 4] = [zipf_frequency(t.lower()) for t in text]
     out[:, 5] = [float(any(c.isdigit() for c in t)) for t in text]
     out[:, 6] = [float(i > 0 and t[:1].isupper()) for i, t in enumerate(text)]
     out[:, 7] = math.log1p(len(peers))

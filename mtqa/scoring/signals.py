@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
-from wordfreq import word_frequency
 
+from ..core.frequency import word_frequency
 from ..core.segment import Segment
 from ..core.timing import timed
 from ..models import TokenScores
@@ -61,7 +61,7 @@ class Word:
 
 @lru_cache(maxsize=200_000)
 def unigram_bits(word: str) -> float:
-    return -math.log2(max(word_frequency(word, "en"), MIN_FREQ))
+    return -math.log2(max(word_frequency(word), MIN_FREQ))
 
 
 def word_kind(text: str, sentence_initial: bool) -> str:

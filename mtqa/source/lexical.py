@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypeVar
 
+from ..core.frequency import zipf_frequency
 from ..core.language import detect_script
 from ..core.result import NAME_MESSAGE, Span
 from . import coverage
@@ -174,13 +175,6 @@ def _runs(items: Sequence[T], breaks: Sequence[bool]) -> list[list[T]]:
     return runs
 
 
-@lru_cache(maxsize=65536)
-def _zipf(word: str) -> float:
-    from wordfreq import zipf_frequency
-
-    return float(zipf_frequency(word, "en"))
-
-
 def _additions(
     target: Sequence[TargetWord], support: Coverage, lexicon: Lexicon, params: LexicalParams
 ) -> list[LexicalFinding]:
@@ -194,9 +188,9 @@ def _additions(
         run
         for run in runs
         if len(run) >= params.addition_min_run
-        or any(_zipf(w.text.lower()) <= params.addition_max_zipf for w in run)
+        or any(zipf_frequency(w.text.lower()) <= params.addition_max_zipf for w in run)
     ]
-    found.sort(key=lambda run: (-len(run), min(_zipf(w.text.lower()) for w in run)))
+    found.sort(key=lambda run: (-len(run), min(zipf_frequency(w.text.lower()) for w in run)))
     out = []
     for run in sorted(found[: params.max_additions], key=lambda run: run[0].start):
         said = _quoted([w.text for w in run], 4)
