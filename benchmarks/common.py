@@ -53,6 +53,24 @@ def timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
     return statistics.median(times), result
 
 
+def paired(first: Callable[[], Any], second: Callable[[], Any], pairs: int) -> dict[str, Any]:
+    """Time `first` and `second` alternately, `pairs` times each: on a noisy machine both see
+    the same moments. Medians of each, and the median of the per-pair ratios second/first."""
+    a, b = [], []
+    for _ in range(pairs):
+        for fn, times in ((first, a), (second, b)):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+    return {
+        "first_s": statistics.median(a),
+        "second_s": statistics.median(b),
+        "ratio": statistics.median(y / x for x, y in zip(a, b, strict=True)),
+        "first_all_s": [round(t, 3) for t in a],
+        "second_all_s": [round(t, 3) for t in b],
+    }
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

@@ -11,10 +11,12 @@ time includes starting Ray. For each run:
 - peak RSS of the driver (the `mtqa` process) and of each scoring process (--jobs workers or
   Ray actors), sampled every 0.2 s;
 - Ray's overhead against the local run with equal cores (Ray 1 actor vs --jobs 1 --threads 1,
-  Ray 2 actors vs --jobs 2), as a ratio of steady segments/s.
+  Ray 2 actors vs --jobs 2), as a ratio of steady segments/s;
+- Ray's efficiency per actor: 2 actors' steady segments/s over twice 1 actor's.
 
 The scaling model the README's planet-scale section uses is segments/s per core, steady.
-Writes benchmarks/results/scale.json. ``--sizes 500`` for a quick look.
+Writes benchmarks/results/scale.json (sizes not run keep their figures). ``--sizes 500`` for a
+quick look.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from common import MQM, read_jsonl, write_result
+from common import MQM, RESULTS, provenance, read_jsonl, write_result
 
 from mtqa.batch import available_cores
 from mtqa.batch.store import read_log
@@ -121,6 +123,11 @@ def run_one(corpus: Path, segments: int, flags: list[str], out: Path) -> dict[st
     }
 
 
+def previous_sizes() -> dict[str, Any]:
+    path = RESULTS / "scale.json"
+    return dict(json.loads(path.read_text()).get("sizes", {})) if path.exists() else {}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[500, 2000])
@@ -133,7 +140,8 @@ def main() -> None:
             "python": platform.python_version(),
         },
         "corpus": "MQM train.jsonl, first N rows, target only (config: default)",
-        "sizes": {},
+        # Sizes not measured this time keep their figures (each size carries its provenance).
+        "sizes": previous_sizes(),
     }
     with tempfile.TemporaryDirectory(prefix="mtqa-scale-") as tmp:
         folder = Path(tmp)
@@ -158,7 +166,15 @@ def main() -> None:
                 "segments": segments,
                 "runs": runs,
                 "ray_vs_local": overhead,
+                "provenance": provenance(),
             }
+            if "ray_1actor" in runs and "ray_2actors" in runs:
+                # What each of two actors gives of one actor's steady throughput (aim >= 0.9).
+                efficiency = runs["ray_2actors"]["steady_segments_per_s"] / (
+                    2 * runs["ray_1actor"]["steady_segments_per_s"]
+                )
+                result["sizes"][str(size)]["ray_efficiency_per_actor"] = round(efficiency, 3)
+                print(f"{size:>6} segments  Ray efficiency per actor: {efficiency:.3f}")
             print(f"{size:>6} segments  Ray/local steady throughput at equal cores: {overhead}")
     per_core = [
         run["steady_segments_per_s"] / cores

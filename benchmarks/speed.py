@@ -23,11 +23,13 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
+from typing import Any
 
 from common import (
     MQM,
     SEED,
     documents,
+    paired,
     peak_rss_mb,
     print_profile,
     profile_figures,
@@ -160,20 +162,38 @@ def model_floor(scorer: Scorer, texts: list[str]) -> int:
     return tokens
 
 
-def floor_section(rows: int, repeat: int) -> dict[str, float]:
-    """mtqa end to end against the model-only floor, on the seed and on MQM dev documents."""
+def floor_section(rows: int, repeat: int) -> dict[str, Any]:
+    """mtqa end to end against the model-only floor, on the seed and on MQM dev documents, timed
+    in alternating pairs (`repeat` on the seed, at least 3 on dev): the share is the median of
+    the pairs' floor/mtqa ratios, so a noisy moment slows both sides of a pair."""
     scorer = Scorer.load()
     seed = SEED.read_text(encoding="utf-8")
     scorer.score(seed)  # warm-up
     model_floor(scorer, [seed])
-    t_seed, _ = timed(lambda: scorer.score(seed), repeat)
-    t_seed_floor, _ = timed(lambda: model_floor(scorer, [seed]), repeat)
+    on_seed = paired(lambda: scorer.score(seed), lambda: model_floor(scorer, [seed]), repeat)
     docs = [
         [r["target"] for r in group] for _, group in documents(read_jsonl(MQM / "dev.jsonl", rows))
     ]
-    t_mqm, _ = timed(lambda: [scorer.score_segments(d) for d in docs], 1)
-    t_mqm_floor, _ = timed(lambda: model_floor(scorer, ["\n".join(d) for d in docs]), 1)
-    return floor_figures(t_seed, t_seed_floor, t_mqm, t_mqm_floor)
+    joined = ["\n".join(d) for d in docs]
+    on_dev = paired(
+        lambda: [scorer.score_segments(d) for d in docs],
+        lambda: model_floor(scorer, joined),
+        max(3, repeat // 2),
+    )
+    figures = floor_figures(
+        on_seed["first_s"], on_seed["second_s"], on_dev["first_s"], on_dev["second_s"]
+    )
+    figures["seed_mtqa_share"] = round(on_seed["ratio"], 3)
+    figures["mqm_dev_mtqa_share"] = round(on_dev["ratio"], 3)
+    figures["pairs"] = {"seed": on_seed, "mqm_dev": on_dev}
+    n_seed = len(split_sentences(seed))
+    n_dev = sum(len(d) for d in docs)
+    # What mtqa spends beyond the floor, per segment (the floor's own work excluded).
+    figures["beyond_floor_ms_per_segment"] = {
+        "seed": round(1000 * (on_seed["first_s"] - on_seed["second_s"]) / n_seed, 2),
+        "mqm_dev": round(1000 * (on_dev["first_s"] - on_dev["second_s"]) / n_dev, 2),
+    }
+    return figures
 
 
 def profile_section(rows: int, repeat: int) -> dict:

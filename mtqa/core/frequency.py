@@ -27,8 +27,9 @@ from .files import cache_dir
 #: letters, digits and underscores run together ("g20"). Hyphens always split tokens.
 _LETTER = "a-z\u00df-\u00f6\u00f8-\u00ff\u0100-\u024f"  # Latin, as casefolded
 _TOKEN = re.compile(rf"[{_LETTER}]+(?:['.][{_LETTER}]+)*|[0-9]+(?:[.,][0-9]+)*|[{_LETTER}0-9_]+")
-#: Punctuation and spaces that start no token and join none at a word's edge ("@" and "_" do).
-_EDGE = " \t\n!\"#$%&'()*+,-./:;<=>?[\\]^`{|}~’‘“”–—…«»"
+#: Punctuation, symbols and spaces that start no token and join none at a word's edge ("@" and
+#: "_" do): currency signs, bullets, vulgar fractions and superscripts included.
+_EDGE = " \t\n!\"#$%&'()*+,-./:;<=>?[\\]^`{|}~’‘“”–—…«»€£¥•·½¼¾²³"
 #: wordfreq splits a French-style elision ("l'homme" -> "l", "homme"); left to wordfreq.
 _ELISION = re.compile(r"[a-z]{1,2}'[aehiouy]")
 #: A run of digits wordfreq folds to zeros; its digit groups are each priced separately.

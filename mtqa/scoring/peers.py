@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..core.config import Config
+from ..core.frequency import zipf_frequency
 from ..core.result import Span, Suggestion
 from ..source import distinct_vectors
 from .judge import led_by
@@ -72,9 +73,7 @@ def stem(word: str) -> str:
 
 
 def _is_content(word: str) -> bool:
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency(word.lower(), "en") < COMMON_ZIPF
+    return zipf_frequency(word.lower()) < COMMON_ZIPF
 
 
 def content_words(target: str) -> list[tuple[int, int, str]]:
