@@ -62,3 +62,12 @@ def test_stopping_early_ends_the_reader() -> None:
     next(results)
     results.close()
     assert "mtqa-read-ahead" not in {t.name for t in threading.enumerate()} - before
+
+
+def test_a_cpu_reads_ahead_only_with_a_core_to_spare() -> None:
+    from mtqa.batch.scoring import worth_reading_ahead
+
+    assert worth_reading_ahead("cuda", torch_threads=2, cores=2)
+    assert worth_reading_ahead("cpu", torch_threads=1, cores=2)
+    assert not worth_reading_ahead("cpu", torch_threads=2, cores=2)
+    assert not worth_reading_ahead("cpu", torch_threads=8, cores=4)

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -126,3 +127,26 @@ def test_scoring_start_up_imports_no_heavy_libraries() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_projection_gives_the_same_numbers_for_any_chunk_sizes(
+    scorer: Any, seed_text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The output head's and the softmax's chunk sizes are a speed choice only: every
+    log-probability and every top-k alternative is bit-equal (1,000+ tokens of the seed)."""
+    import numpy as np
+
+    from mtqa.models import logprobs
+
+    lm = scorer.lm
+    ids, _ = logprobs.tokenize(lm, seed_text)
+    with torch.inference_mode():
+        states = lm.model.base_model(input_ids=torch.tensor([[lm.start_token_id, *ids]]))
+    rows, targets = states.last_hidden_state[0, :-1], torch.tensor(ids)
+    assert rows.shape[0] > 1000
+    chosen = logprobs.project_states(lm, rows, targets, 20)
+    for head_chunk, logit_chunk in ((256, 256), (2048, 2048), (100, 37)):
+        monkeypatch.setattr(logprobs, "HEAD_CHUNK", head_chunk)
+        monkeypatch.setattr(logprobs, "LOGIT_CHUNK", logit_chunk)
+        other = logprobs.project_states(lm, rows, targets, 20)
+        assert all(np.array_equal(a, b) for a, b in zip(chosen, other, strict=True))

@@ -38,7 +38,14 @@ from ..core.text import dump_json
 from ..corpus import Corpus, Document, document_key, split_key
 from .options import BatchOptions, BatchResult, Failure, Planned, ProgressFn, StatusFn
 from .peers import peer_pass
-from .scoring import available_cores, init_worker, read_ahead, work
+from .scoring import (
+    available_cores,
+    init_worker,
+    read_ahead,
+    score_corpus_document,
+    work,
+    worth_reading_ahead,
+)
 from .store import (
     FAILED,
     LOCK,
@@ -225,9 +232,9 @@ class _Runner:
     def _scored(self, tasks: list[tuple[int, Document]]) -> Iterator[tuple[int, DocumentResult]]:
         jobs = max(1, self.options.jobs)
         if jobs == 1:
-            if self.options.threads:
-                import torch
+            import torch
 
+            if self.options.threads:
                 torch.set_num_threads(self.options.threads)
             if self.scorer is None:
                 from ..scoring import Scorer
@@ -240,7 +247,12 @@ class _Runner:
                     device=self.options.device,
                     precision=self.options.precision,
                 )
-            yield from read_ahead(self.scorer, tasks)  # forward passes a document ahead
+            device, threads = self.scorer.lm.device, torch.get_num_threads()
+            if worth_reading_ahead(device, threads, available_cores()):
+                yield from read_ahead(self.scorer, tasks)  # forward passes a document ahead
+            else:
+                for index, doc in tasks:
+                    yield index, score_corpus_document(self.scorer, doc)
             return
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed

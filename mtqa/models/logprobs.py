@@ -3,7 +3,7 @@
 A text is read in one forward pass when it fits the window; longer texts are read in
 overlapping windows where every token is scored exactly once, with at least `overlap` tokens of
 preceding context. Logits are projected in chunks so a large vocabulary never needs a
-[tokens x vocab] matrix for the whole text.
+[tokens x vocab] matrix for a whole window.
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ import numpy as np
 from ..core.timing import timed
 from .loading import LoadedModel
 
+#: Rows a softmax reads at once, and rows the output head projects at once (at most 1024 x
+#: vocab floats, 200 MB for a 49k vocabulary).
 LOGIT_CHUNK = 256
+HEAD_CHUNK = 1024
 
 
 @dataclass
@@ -104,23 +107,29 @@ def _token_scores(
 
 
 def project_states(lm: LoadedModel, rows, targets, top_k: int):  # type: ignore[no-untyped-def]
-    """Hidden states -> log-probs of the actual next tokens and the top-k alternatives."""
+    """Hidden states -> log-probs of the actual next tokens and the top-k alternatives.
+
+    The output head runs on up to `HEAD_CHUNK` rows at a time and the softmax on `LOGIT_CHUNK`
+    of them: each matrix product repacks the [vocab x hidden] head, so fewer, larger products
+    are faster (the seed: about 9% of this step), while the softmax stays on a block that fits
+    the cache. The numbers are the same for any chunk sizes (tests/test_llama.py)."""
     import torch
 
     head = lm.model.get_output_embeddings()
     softcap = getattr(lm.model.config, "final_logit_softcapping", None)
     out_lp, out_ids, out_tlp = [], [], []
     with torch.inference_mode():
-        for begin in range(0, rows.shape[0], LOGIT_CHUNK):
-            logits = head(rows[begin : begin + LOGIT_CHUNK]).float()
+        for outer in range(0, rows.shape[0], HEAD_CHUNK):
+            block = head(rows[outer : outer + HEAD_CHUNK]).float()
             if softcap:
-                logits = torch.tanh(logits / softcap) * softcap
-            logp = torch.log_softmax(logits, dim=-1)
-            tgt = targets[begin : begin + LOGIT_CHUNK]
-            out_lp.append(logp.gather(1, tgt[:, None])[:, 0])
-            values, indices = logp.topk(top_k, dim=-1)
-            out_ids.append(indices)
-            out_tlp.append(values)
+                block = torch.tanh(block / softcap) * softcap
+            for begin in range(0, block.shape[0], LOGIT_CHUNK):
+                logp = torch.log_softmax(block[begin : begin + LOGIT_CHUNK], dim=-1)
+                tgt = targets[outer + begin : outer + begin + logp.shape[0]]
+                out_lp.append(logp.gather(1, tgt[:, None])[:, 0])
+                values, indices = logp.topk(top_k, dim=-1)
+                out_ids.append(indices)
+                out_tlp.append(values)
     if not out_lp:
         return (np.zeros(0), np.zeros((0, top_k)), np.zeros((0, top_k)))
     return (
