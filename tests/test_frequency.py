@@ -83,6 +83,13 @@ def test_generated_words_equal_wordfreq(word: str) -> None:
     _same(word)
 
 
+@settings(max_examples=3000, deadline=None, database=None)
+@given(st.text(alphabet="ayhnxé1_'’-.Œ", max_size=9))
+def test_generated_apostrophes_equal_wordfreq(word: str) -> None:
+    """wordfreq splits an elision only at a token's start ("l'homme", not "yan'an")."""
+    _same(word)
+
+
 @settings(max_examples=300, deadline=None, database=None)
 @given(st.from_regex(re.compile(r"[0-9]{1,12}([.,][0-9]{1,4}){0,2}[a-z%]{0,3}"), fullmatch=True))
 def test_generated_numbers_equal_wordfreq(word: str) -> None:

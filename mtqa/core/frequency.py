@@ -30,8 +30,9 @@ _TOKEN = re.compile(rf"[{_LETTER}]+(?:['.][{_LETTER}]+)*|[0-9]+(?:[.,][0-9]+)*|[
 #: Punctuation, symbols and spaces that start no token and join none at a word's edge ("@" and
 #: "_" do): currency signs, bullets, vulgar fractions and superscripts included.
 _EDGE = " \t\n!\"#$%&'()*+,-./:;<=>?[\\]^`{|}~’‘“”–—…«»€£¥•·½¼¾²³"
-#: wordfreq splits a French-style elision ("l'homme" -> "l", "homme"); left to wordfreq.
-_ELISION = re.compile(r"[a-z]{1,2}'[aehiouy]")
+#: wordfreq splits a French-style elision at a token's start ("l'homme" -> "l", "homme", but
+#: "yan'an" stays whole); left to wordfreq.
+_ELISION = re.compile(r"\w{1,2}'[aehiouyáéíóúàèìòùâêîôûåïöœ]")
 #: A run of digits wordfreq folds to zeros; its digit groups are each priced separately.
 _DIGIT_RUN = re.compile(r"[0-9][0-9.,]+")
 _DIGITS = re.compile(r"[0-9]+")
@@ -168,9 +169,10 @@ def _tokens(word: str) -> list[str] | None:
         if "'" in text or not unicodedata.is_normalized("NFC", text):
             return None
     text = text.casefold()
-    if "'" in text and _ELISION.search(text):
+    parts = text.split("-")
+    if "'" in text and any(_ELISION.match(part) for part in parts):
         return None
-    parts = text.replace("’", "'").split("-")
+    parts = [part.replace("’", "'") for part in parts]
     if not all(_TOKEN.fullmatch(part) for part in parts):
         return None
     return parts
