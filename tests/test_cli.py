@@ -131,3 +131,41 @@ def test_source_document_exposes_an_omission() -> None:
     assert omissions and all(text[s["start"] : s["end"]] == s["text"] for s in omissions)
     assert "央行可能在下个月进一步下调利率" in omissions[0]["message"]
     assert all(sentence["source"] for sentence in data["sentences"])
+
+
+AT_EXIT = """
+import atexit, sys
+atexit.register(lambda: sys.stderr.write("interpreter finalized\\n"))
+sys.argv = ["mtqa", *sys.argv[1:]]
+from mtqa.cli import run
+run()
+"""
+
+
+@pytest.mark.model
+def test_score_ends_without_finalizing_yet_writes_everything(tmp_path: Path) -> None:
+    """`mtqa score` skips the interpreter's slow teardown (torch's) once its output is flushed:
+    the JSON on stdout and the report on disk are whole, the exit code kept; other commands
+    exit normally, their clean-up run."""
+    import sys
+
+    report = tmp_path / "report.html"
+    proc = subprocess.run(
+        [sys.executable, "-c", AT_EXIT, "score", SEED, "-f", "json", "--report", str(report)],
+        capture_output=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert len(json.loads(proc.stdout)["sentences"]) > 20
+    assert report.read_text(encoding="utf-8").rstrip().endswith("</html>")
+    assert b"interpreter finalized" not in proc.stderr
+    gate = subprocess.run(
+        [sys.executable, "-c", AT_EXIT, "score", SEED, "--fail-over-flagged", "0", "-q"],
+        capture_output=True,
+        timeout=600,
+    )
+    assert gate.returncode == 3 and b"interpreter finalized" not in gate.stderr
+    other = subprocess.run(
+        [sys.executable, "-c", AT_EXIT, "batch", "--help"], capture_output=True, timeout=600
+    )
+    assert other.returncode == 0 and b"interpreter finalized" in other.stderr

@@ -1,5 +1,5 @@
 """`python -m mtqa.cli`: the same as the `mtqa` command."""
 
-from . import main
+from . import run
 
-main()
+run()
