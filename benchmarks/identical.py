@@ -1,10 +1,11 @@
 """Byte-identical outputs: `mtqa score` on the seed article (`-f json`) and `mtqa batch` on the
 first N MQM dev rows, compared byte for byte with the outputs recorded in a folder.
 
-Only what legitimately differs between two runs is masked: the input path that `run.json` and
-`summary.json` record (the corpus is copied to a fresh temporary folder each run), and
-`run.json`'s `files` (the names a run may write or remove: a list in the code, which grows with
-new outputs such as `ray.log`, not a result). Nothing in the outputs is a timing. Files
+Only what legitimately differs between two runs is masked: mtqa's version (in signatures and
+the score JSON's `version`; a release that changes no score moves it), the input path that
+`run.json` and `summary.json` record (the corpus is copied to a fresh temporary folder each
+run), and `run.json`'s `files` (the names a run may write or remove: a list in the code, which
+grows with new outputs such as `ray.log`, not a result). Nothing in the outputs is a timing. Files
 compared: the score JSON, and the batch folder's `segments.jsonl`, `documents.jsonl`,
 `summary.json` and `run.json`.
 
@@ -19,6 +20,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -31,8 +33,15 @@ BATCH_FILES = ("segments.jsonl", "documents.jsonl", "summary.json", "run.json")
 MASKED_INPUT = "<input>"
 
 
+#: mtqa's own version where the outputs name it (signatures, the score JSON's `version`): a
+#: release that changes no score moves it, and the outputs are the same otherwise.
+VERSION = re.compile(rb'(?<=mtqa:)[0-9][^|"]*(?=\|)|(?<="version": ")[0-9][^"]*(?=")')
+
+
 def mask(name: str, data: bytes) -> bytes:
-    """The file with its run-specific input path replaced (run.json, summary.json)."""
+    """The file with mtqa's version and its run-specific input path replaced (run.json,
+    summary.json)."""
+    data = VERSION.sub(b"<version>", data)
     if name not in ("run.json", "summary.json"):
         return data
     doc = json.loads(data)
@@ -67,9 +76,8 @@ def produce(rows: int, folder: Path) -> dict[str, bytes]:
             "".join(line for _, line in zip(range(rows), src, strict=False)), encoding="utf-8"
         )
     out: dict[str, bytes] = {}
-    out["article.json"], seconds_score = mtqa(
-        "score", str(SEED.relative_to(ROOT)), "-f", "json", "--quiet"
-    )
+    article, seconds_score = mtqa("score", str(SEED.relative_to(ROOT)), "-f", "json", "--quiet")
+    out["article.json"] = mask("article.json", article)
     _, seconds_batch = mtqa("batch", str(corpus), "-o", str(folder / "batch"), "--quiet")
     for name in BATCH_FILES:
         out[f"batch/{name}"] = mask(name, (folder / "batch" / name).read_bytes())
