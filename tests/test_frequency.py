@@ -90,6 +90,27 @@ def test_generated_apostrophes_equal_wordfreq(word: str) -> None:
     _same(word)
 
 
+@settings(max_examples=3000, deadline=None, database=None)
+@given(st.characters(min_codepoint=0x21, max_codepoint=0x2FFFF, exclude_categories=("Cs",)))
+def test_single_characters_equal_wordfreq(char: str) -> None:
+    """Stray symbols and the LM's one-character candidates ("@", "上", "�") come from the
+    table's precomputed tokens."""
+    try:
+        wordfreq.word_frequency(char + char, "en")
+    except ValueError:  # wordfreq's number model cannot read this script's digits
+        assert frequency.word_frequency(char + char) == 0.0
+        return
+    _same(char)
+    _same(f"'{char}.")
+
+
+def test_characters_wordfreq_cannot_read_get_the_floor() -> None:
+    with pytest.raises(ValueError):
+        wordfreq.word_frequency("\U00010d40\U00010d40", "en")
+    assert frequency.word_frequency("\U00010d40\U00010d40", 1e-9) == 1e-9
+    assert frequency.zipf_frequency("\U00010d40\U00010d40") == 0.0
+
+
 @settings(max_examples=300, deadline=None, database=None)
 @given(st.from_regex(re.compile(r"[0-9]{1,12}([.,][0-9]{1,4}){0,2}[a-z%]{0,3}"), fullmatch=True))
 def test_generated_numbers_equal_wordfreq(word: str) -> None:

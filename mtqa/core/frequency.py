@@ -38,7 +38,10 @@ _DIGIT_RUN = re.compile(r"[0-9][0-9.,]+")
 _DIGITS = re.compile(r"[0-9]+")
 #: Digit groups longer than this are left to wordfreq (none occurs in news text).
 _LONGEST_DIGITS = 40
-_SCHEMA = 1
+_SCHEMA = 2
+#: Single characters whose tokens are precomputed (beyond ASCII letters and digits): the LM's
+#: candidates and a document's stray symbols ("@", "上", "�", Cyrillic look-alikes).
+_CHARS = range(0x21, 0x30000)
 
 
 def _data_file() -> Path | None:
@@ -92,6 +95,16 @@ class _Table:
         self._conn, self._pid = conn, os.getpid()
         return conn
 
+    def char_token(self, char: str) -> str | None:
+        """wordfreq's token of one character ("" for none; None: left to wordfreq); raises
+        LookupError when no table can be had."""
+        with self._lock:
+            conn = self._open()
+            if conn is None:
+                raise LookupError("no frequency table")
+            row = conn.execute("SELECT token FROM chars WHERE ch = ?", (char,)).fetchone()
+        return None if row is None else str(row[0])
+
     def lookup(self, key: str) -> float | None:
         """The table's frequency of a token (None: not in the list); raises LookupError when
         no table can be had."""
@@ -115,6 +128,24 @@ def _read(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _char_tokens() -> list[tuple[str, str]]:
+    """wordfreq's token of each single character ("" for none), where it is one token with no
+    digit in it (digits go through its number model; those are left to wordfreq)."""
+    from wordfreq.tokens import lossy_tokenize
+
+    out = []
+    for code in _CHARS:
+        char = chr(code)
+        if 0xD800 <= code <= 0xDFFF or (char.isascii() and char.isalnum()):
+            continue
+        tokens = lossy_tokenize(char, "en")
+        if not tokens:
+            out.append((char, ""))
+        elif len(tokens) == 1 and not any(unicodedata.category(c)[0] == "N" for c in tokens[0]):
+            out.append((char, tokens[0]))
+    return out
+
+
 def _build(path: Path) -> None:
     """Copy wordfreq's English table and number model into `path` (written to a temporary file
     and renamed, so a reader never sees half a table)."""
@@ -131,6 +162,8 @@ def _build(path: Path) -> None:
             conn.execute("CREATE TABLE words (word TEXT PRIMARY KEY, freq REAL) WITHOUT ROWID")
             conn.execute("CREATE TABLE years (digits TEXT PRIMARY KEY, freq REAL)")
             conn.execute("CREATE TABLE lengths (first TEXT, length INTEGER, freq REAL)")
+            conn.execute("CREATE TABLE chars (ch TEXT PRIMARY KEY, token TEXT) WITHOUT ROWID")
+            conn.executemany("INSERT INTO chars VALUES (?, ?)", _char_tokens())
             conn.executemany(
                 "INSERT INTO words VALUES (?, ?)", sorted(get_frequency_dict("en", "best").items())
             )
@@ -197,7 +230,10 @@ def _fast(word: str) -> float | None:
     must answer; raises _NoTokens where it has no tokens."""
     tokens = _tokens(word)
     if tokens is None:
-        return None
+        text = word.strip(_EDGE)
+        if len(text) != 1 or (token := _TABLE.char_token(text)) is None:
+            return None
+        tokens = [token] if token else []
     if not tokens:
         raise _NoTokens
     one_over = 0.0
@@ -225,7 +261,8 @@ def _rounded(freq: float, minimum: float) -> float:
 
 @lru_cache(maxsize=200_000)
 def word_frequency(word: str, minimum: float = 0.0) -> float:
-    """`wordfreq.word_frequency(word, "en", minimum=minimum)`."""
+    """`wordfreq.word_frequency(word, "en", minimum=minimum)`; `minimum` where wordfreq itself
+    fails (its number model cannot read some scripts' digits, "𐵀𐵀")."""
     try:
         freq = _fast(word)
     except _NoTokens:
@@ -235,7 +272,10 @@ def word_frequency(word: str, minimum: float = 0.0) -> float:
     if freq is None:
         import wordfreq
 
-        return float(wordfreq.word_frequency(word, "en", minimum=minimum))
+        try:
+            return float(wordfreq.word_frequency(word, "en", minimum=minimum))
+        except ValueError:
+            return minimum
     return _rounded(freq, minimum)
 
 
