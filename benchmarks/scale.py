@@ -15,8 +15,8 @@ time includes starting Ray. For each run:
 - Ray's efficiency per actor: 2 actors' steady segments/s over twice 1 actor's.
 
 The scaling model the README's planet-scale section uses is segments/s per core, steady.
-Writes benchmarks/results/scale.json (sizes not run keep their figures). ``--sizes 500`` for a
-quick look.
+Writes benchmarks/results/scale.json (sizes and runs not rerun keep their figures).
+``--sizes 500`` for a quick look.
 """
 
 from __future__ import annotations
@@ -140,16 +140,18 @@ def main() -> None:
             "python": platform.python_version(),
         },
         "corpus": "MQM train.jsonl, first N rows, target only (config: default)",
-        # Sizes not measured this time keep their figures (each size carries its provenance).
+        # Sizes and runs not measured this time keep their figures (each run its provenance).
         "sizes": previous_sizes(),
     }
     with tempfile.TemporaryDirectory(prefix="mtqa-scale-") as tmp:
         folder = Path(tmp)
         for size in args.sizes:
             corpus, segments = write_corpus(size, folder)
-            runs: dict[str, Any] = {}
+            # Runs not rerun at this size keep their figures, each with its own provenance.
+            runs: dict[str, Any] = dict(result["sizes"].get(str(size), {}).get("runs", {}))
             for name in args.runs:
                 runs[name] = run_one(corpus, segments, RUNS[name], folder / f"{name}-{size}")
+                runs[name]["provenance"] = provenance()
                 print(f"{size:>6} segments  {name:<12} {json.dumps(runs[name])}", flush=True)
             overhead = {}
             for ray_run, local_run in (
@@ -166,7 +168,6 @@ def main() -> None:
                 "segments": segments,
                 "runs": runs,
                 "ray_vs_local": overhead,
-                "provenance": provenance(),
             }
             if "ray_1actor" in runs and "ray_2actors" in runs:
                 # What each of two actors gives of one actor's steady throughput (aim >= 0.9).
