@@ -64,7 +64,8 @@ def device_dtype(device: str, precision: str = "fp32") -> Any:
 
 @cache
 def serial_numpy_blas() -> None:
-    """Run numpy's BLAS on one thread, leaving torch's own pools as they are (once a process).
+    """Run numpy's BLAS on one thread, leaving torch's own pools as they are (once a process;
+    any other BLAS loaded by then, outside torch, is made serial too).
 
     After a multithreaded call, OpenBLAS's threads spin waiting for more work; on a CPU the next
     forward pass then shares its cores with them. Measured on 2 cores, 300 MQM dev rows: the
