@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from mtqa.batch import scoring
 from mtqa.batch.scoring import read_ahead
 from mtqa.corpus import Document
 
@@ -33,6 +34,14 @@ class FakeScorer:
             raise ValueError("bad document")
         self.judged.append((text, text in self.read))
         return SimpleNamespace(sentences=[])
+
+
+@pytest.fixture(autouse=True)
+def a_core_to_spare(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on a machine with a core more than torch's threads, where a CPU reads ahead."""
+    import torch
+
+    monkeypatch.setattr(scoring, "available_cores", lambda: torch.get_num_threads() + 1)
 
 
 def tasks(*texts: str) -> list[tuple[int, Document]]:
@@ -64,9 +73,15 @@ def test_stopping_early_ends_the_reader() -> None:
     assert "mtqa-read-ahead" not in {t.name for t in threading.enumerate()} - before
 
 
-def test_a_cpu_reads_ahead_only_with_a_core_to_spare() -> None:
+def test_a_cpu_reads_ahead_only_with_a_core_to_spare(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
     from mtqa.batch.scoring import worth_reading_ahead
 
+    monkeypatch.setattr(scoring, "available_cores", torch.get_num_threads)
+    scorer = FakeScorer()
+    assert [i for i, _ in read_ahead(scorer, tasks("a", "b", "c"))] == [0, 1, 2]
+    assert scorer.read == {} and scorer.judged == [(t, False) for t in "abc"]
     assert worth_reading_ahead("cuda", torch_threads=2, cores=2)
     assert worth_reading_ahead("cpu", torch_threads=1, cores=2)
     assert not worth_reading_ahead("cpu", torch_threads=2, cores=2)

@@ -38,14 +38,7 @@ from ..core.text import dump_json
 from ..corpus import Corpus, Document, document_key, split_key
 from .options import BatchOptions, BatchResult, Failure, Planned, ProgressFn, StatusFn
 from .peers import peer_pass
-from .scoring import (
-    available_cores,
-    init_worker,
-    read_ahead,
-    score_corpus_document,
-    work,
-    worth_reading_ahead,
-)
+from .scoring import available_cores, init_worker, read_ahead, work
 from .store import (
     FAILED,
     LOCK,
@@ -232,9 +225,9 @@ class _Runner:
     def _scored(self, tasks: list[tuple[int, Document]]) -> Iterator[tuple[int, DocumentResult]]:
         jobs = max(1, self.options.jobs)
         if jobs == 1:
-            import torch
-
             if self.options.threads:
+                import torch
+
                 torch.set_num_threads(self.options.threads)
             if self.scorer is None:
                 from ..scoring import Scorer
@@ -247,12 +240,7 @@ class _Runner:
                     device=self.options.device,
                     precision=self.options.precision,
                 )
-            device, threads = self.scorer.lm.device, torch.get_num_threads()
-            if worth_reading_ahead(device, threads, available_cores()):
-                yield from read_ahead(self.scorer, tasks)  # forward passes a document ahead
-            else:
-                for index, doc in tasks:
-                    yield index, score_corpus_document(self.scorer, doc)
+            yield from read_ahead(self.scorer, tasks)  # forward passes a document ahead
             return
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed

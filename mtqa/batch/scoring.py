@@ -157,16 +157,22 @@ def read_ahead(
     read alone in one pass, as `Scorer.score` reads it, so the numbers are unchanged; on a GPU
     in padded batches of `GPU_CHUNK`. The reader never raises: a document it cannot read (bad
     input, out of memory) is read again here, and fails here with its usual error. A scorer
-    without `prefetch` is run in this thread alone."""
+    without `prefetch`, or a CPU whose cores torch's threads all take (`worth_reading_ahead`),
+    is run in this thread alone."""
     prefetch = getattr(scorer, "prefetch", None)
-    if prefetch is None or len(tasks) < 2:
+    threads = _torch_threads()
+    device = scorer.lm.device
+    if (
+        prefetch is None
+        or len(tasks) < 2
+        or not worth_reading_ahead(device, threads, available_cores())
+    ):
         for index, doc in tasks:
             yield index, score_corpus_document(scorer, doc)
         return
-    chunk = GPU_CHUNK if scorer.lm.device != "cpu" else 1
+    chunk = GPU_CHUNK if device != "cpu" else 1
     ready: queue.Queue[Any] = queue.Queue(maxsize=max(1, depth // chunk))
     stop = threading.Event()
-    threads = _torch_threads()
 
     def put(item: Any) -> bool:
         while not stop.is_set():

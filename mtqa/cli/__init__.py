@@ -108,15 +108,14 @@ def run() -> None:
     try:
         main()
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_ERROR)
-        if _invoked and _invoked[-1] in FAST_EXIT_COMMANDS and isinstance(exc.code, int | None):
+        if isinstance(exc.code, int | None) and _invoked and _invoked[-1] in FAST_EXIT_COMMANDS:
             try:
                 for stream in (sys.stdout, sys.stderr):
                     if stream is not None:
                         stream.flush()
             except (OSError, ValueError):
                 raise exc from None  # the usual exit reports it
-            os._exit(code)
+            os._exit(exc.code or 0)
         raise
 
 

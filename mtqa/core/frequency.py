@@ -4,8 +4,9 @@ Importing `wordfreq` pulls in `langcodes`, `ftfy` and `regex` and its first look
 321,000-word table: about 0.3 s, a fifth of a 3-line `mtqa score`. The table is copied once
 into an SQLite file under `$MTQA_CACHE/frequency/` (keyed by the installed data file), and the
 words news text is made of (ASCII letters and digits, with inner apostrophes, periods, commas
-and hyphens) are tokenized here as wordfreq tokenizes them and looked up there. Anything else
-goes to `wordfreq` itself. `tests/test_frequency.py` holds the two equal, value for value.
+and hyphens), and any single character, are tokenized here as wordfreq tokenizes them and
+looked up there. Anything else goes to `wordfreq` itself. `tests/test_frequency.py` holds the
+two equal, value for value.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import unicodedata
 from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
 from .files import cache_dir
 
@@ -54,7 +56,8 @@ def _data_file() -> Path | None:
 
 class _Table:
     """The SQLite copy: `words(word, freq)`, `years(digits, freq)` for 4-digit groups and
-    `lengths(first, length, freq)` for the others (wordfreq's number model, precomputed)."""
+    `lengths(first, length, freq)` for the others (wordfreq's number model, precomputed), and
+    `chars(ch, token)`: wordfreq's token of each single character."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -95,24 +98,23 @@ class _Table:
         self._conn, self._pid = conn, os.getpid()
         return conn
 
-    def char_token(self, char: str) -> str | None:
-        """wordfreq's token of one character ("" for none; None: left to wordfreq); raises
-        LookupError when no table can be had."""
+    def _row(self, query: str, key: str) -> tuple[Any, ...] | None:
+        """One row of the copy; raises LookupError when no table can be had."""
         with self._lock:
             conn = self._open()
             if conn is None:
                 raise LookupError("no frequency table")
-            row = conn.execute("SELECT token FROM chars WHERE ch = ?", (char,)).fetchone()
+            row: tuple[Any, ...] | None = conn.execute(query, (key,)).fetchone()
+        return row
+
+    def char_token(self, char: str) -> str | None:
+        """wordfreq's token of one character ("" for none; None: left to wordfreq)."""
+        row = self._row("SELECT token FROM chars WHERE ch = ?", char)
         return None if row is None else str(row[0])
 
     def lookup(self, key: str) -> float | None:
-        """The table's frequency of a token (None: not in the list); raises LookupError when
-        no table can be had."""
-        with self._lock:
-            conn = self._open()
-            if conn is None:
-                raise LookupError("no frequency table")
-            row = conn.execute("SELECT freq FROM words WHERE word = ?", (key,)).fetchone()
+        """The table's frequency of a token (None: not in the list)."""
+        row = self._row("SELECT freq FROM words WHERE word = ?", key)
         return None if row is None else float(row[0])
 
 
@@ -192,10 +194,10 @@ class _NoTokens(Exception):
     """A word of punctuation alone: wordfreq gives it the floor, unrounded."""
 
 
-def _tokens(word: str) -> list[str] | None:
-    """wordfreq's tokens of `word` (curly apostrophes made straight; none for punctuation
-    alone), or None where this module does not follow wordfreq's segmentation."""
-    text = word.strip(_EDGE)
+def _tokens(text: str) -> list[str] | None:
+    """wordfreq's tokens of `text`, a word stripped of `_EDGE` (curly apostrophes made
+    straight; none for punctuation alone), or None where this module does not follow
+    wordfreq's segmentation."""
     if not text:
         return []
     if not text.replace("’", "").isascii():
@@ -228,9 +230,9 @@ def _digit_factor(token: str) -> float | None:
 def _fast(word: str) -> float | None:
     """The unrounded frequency of `word`, 0.0 where any token is unknown, None where wordfreq
     must answer; raises _NoTokens where it has no tokens."""
-    tokens = _tokens(word)
+    text = word.strip(_EDGE)
+    tokens = _tokens(text)
     if tokens is None:
-        text = word.strip(_EDGE)
         if len(text) != 1 or (token := _TABLE.char_token(text)) is None:
             return None
         tokens = [token] if token else []
