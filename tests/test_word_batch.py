@@ -101,14 +101,21 @@ def _raw_walking_every_tree_every_step(trees: Trees, x: np.ndarray) -> np.ndarra
     return trees.baseline + val[node].sum(1)
 
 
-def test_trees_walk_only_unfinished_walks_with_the_same_sums() -> None:
+def test_trees_walked_in_lockstep_give_the_reference_sums() -> None:
     detector = load_detector()
     rng = np.random.default_rng(1)
     width = next(iter(detector.heads.values())).feature.max() + 1
     for n in (1, 2, 7, 300):
         x = rng.standard_normal((n, int(width))) * 3
         x[rng.random(x.shape) < 0.05] = np.nan
+        x[rng.random(x.shape) < 0.02] = np.inf
+        x[rng.random(x.shape) < 0.02] = -np.inf
         for trees in detector.heads.values():
+            for j in range(x.shape[1]):  # some values exactly on a split of their feature
+                splits = trees.threshold[~trees.leaf & (trees.feature == j)]
+                on_split = rng.random(n) < 0.3
+                if splits.size and on_split.any():
+                    x[on_split, j] = rng.choice(splits, int(on_split.sum()))
             before = trees._flat[5].copy()
             assert np.array_equal(trees.raw(x), _raw_walking_every_tree_every_step(trees, x))
             assert np.array_equal(trees._flat[5], before)  # the roots are never written
