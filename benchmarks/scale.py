@@ -37,7 +37,6 @@ import psutil
 from common import MQM, RESULTS, provenance, read_jsonl, write_result
 
 from mtqa.batch import available_cores
-from mtqa.batch.store import read_log
 
 RUNS: dict[str, list[str]] = {
     "local_jobs1": ["--jobs", "1", "--threads", "1"],
@@ -47,33 +46,78 @@ RUNS: dict[str, list[str]] = {
 }
 PAIRS = (("ray_1actor", "local_jobs1"), ("ray_2actors", "local_jobs2"))  # equal cores
 SCORING_PROCESS_MARKS = ("ray::MapWorker", "multiprocessing.spawn", "spawn_main")
+#: How often the harness looks: often enough for the arrivals, seldom enough not to take a
+#: share of the cores it measures (reading the whole log every 0.1 s and sampling every process
+#: every 0.2 s took 11% of a core, on 2 cores that the scoring processes fill).
+POLL_S = 0.25
+SAMPLE_S = 1.0
 
 
-class RssSampler(threading.Thread):
-    """Peak RSS of the driver and of every scoring process, sampled until stopped."""
+class ProcessSampler(threading.Thread):
+    """Peak RSS of the driver and of every scoring process, and the CPU seconds of the driver's
+    whole process tree by kind (driver, scoring processes, Ray's own processes, other), sampled
+    until stopped: on a small machine, what Ray's own processes take from the actors' cores."""
 
     def __init__(self, driver: psutil.Process) -> None:
         super().__init__(daemon=True)
         self.driver = driver
         self.peaks: dict[int, float] = {}
         self.driver_peak = 0.0
+        self.cpu: dict[int, tuple[str, str, float]] = {}  # pid -> (kind, name, CPU seconds)
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.is_set():
+            self.sample()
+            time.sleep(SAMPLE_S)
+
+    def sample(self) -> None:
+        try:
+            tree = [self.driver, *self.driver.children(recursive=True)]
+            self.driver_peak = max(self.driver_peak, self.driver.memory_info().rss / 2**20)
+        except psutil.Error:
+            return
+        for process in tree:
             try:
-                self.driver_peak = max(self.driver_peak, self.driver.memory_info().rss / 2**20)
+                with process.oneshot():
+                    cmdline = " ".join(process.cmdline())
+                    times = process.cpu_times()
+                    rss = process.memory_info().rss / 2**20
             except psutil.Error:
-                pass
-            for process in psutil.process_iter(["cmdline", "memory_info"]):
-                cmdline = " ".join(process.info["cmdline"] or [])
-                if (
-                    any(mark in cmdline for mark in SCORING_PROCESS_MARKS)
-                    and process.info["memory_info"]
-                ):
-                    rss = process.info["memory_info"].rss / 2**20
-                    self.peaks[process.pid] = max(self.peaks.get(process.pid, 0.0), rss)
-            time.sleep(0.2)
+                continue
+            kind = process_kind(process.pid == self.driver.pid, cmdline)
+            self.cpu[process.pid] = (kind, process_name(cmdline), times.user + times.system)
+            if kind == "scoring":
+                self.peaks[process.pid] = max(self.peaks.get(process.pid, 0.0), rss)
+
+    def cpu_by(self, by_name: bool = False, kind: str | None = None) -> dict[str, float]:
+        """CPU seconds summed by kind (or by process name), of `kind` only when given."""
+        totals: dict[str, float] = {}
+        for of_kind, name, seconds in list(self.cpu.values()):  # one C call: thread-safe
+            if kind is None or of_kind == kind:
+                key = name if by_name else of_kind
+                totals[key] = totals.get(key, 0.0) + seconds
+        return {key: round(seconds, 1) for key, seconds in sorted(totals.items())}
+
+
+def process_name(cmdline: str) -> str:
+    """A process's program, or for Python its script or module: what to group CPU seconds by."""
+    words = cmdline.split()
+    if not words:
+        return "?"
+    if "python" in Path(words[0]).name:
+        rest = [w for w in words[1:] if not w.startswith("-")]
+        return Path(rest[0]).name if rest else "python"
+    return Path(words[0]).name.split("::")[0] if "::" not in words[0] else words[0]
+
+
+def process_kind(is_driver: bool, cmdline: str) -> str:
+    """driver, scoring (a --jobs worker or Ray actor), ray (Ray's own processes) or other."""
+    if is_driver:
+        return "driver"
+    if any(mark in cmdline for mark in SCORING_PROCESS_MARKS):
+        return "scoring"
+    return "ray" if "ray" in cmdline.lower() else "other"
 
 
 def write_corpus(n: int, folder: Path) -> tuple[Path, int]:
@@ -92,15 +136,29 @@ def run_one(corpus: Path, segments: int, flags: list[str], out: Path) -> dict[st
     log = out / "segments.jsonl"
     start = time.perf_counter()
     proc = subprocess.Popen([*command, *flags], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    sampler = RssSampler(psutil.Process(proc.pid))
+    sampler = ProcessSampler(psutil.Process(proc.pid))
     sampler.start()
-    arrivals: list[tuple[float, int]] = []  # (seconds, documents in the log)
+    arrivals: list[tuple[float, int]] = []  # (seconds, segments in the log)
+    idle: list[float] = []  # the machine's idle CPU seconds at the first and the last arrival
+    steady_cpu: list[dict[str, float]] = []  # CPU seconds by kind, at the first and the last
+    harness = psutil.Process()
+    done, read = 0, 0
     while proc.poll() is None:
-        if log.exists():
-            done = len(read_log(log)[0])
-            if not arrivals or arrivals[-1][1] != done:
-                arrivals.append((time.perf_counter() - start, done))
-        time.sleep(0.1)
+        # Only the bytes appended since the last look (a document's lines land in one write),
+        # until all are in: the summaries then rewrite the log in input order.
+        if done < segments and log.exists() and log.stat().st_size > read:
+            with log.open("rb") as handle:
+                handle.seek(read)
+                new = handle.read()
+            read += new.rfind(b"\n") + 1
+            done += new.count(b"\n")
+            arrivals.append((time.perf_counter() - start, done))
+            now_idle = psutil.cpu_times().idle
+            idle = [idle[0] if idle else now_idle, now_idle]
+            sampler.sample()
+            now_cpu = {**sampler.cpu_by(), "harness": sum(harness.cpu_times()[:2])}
+            steady_cpu = [steady_cpu[0] if steady_cpu else now_cpu, now_cpu]
+        time.sleep(POLL_S)
     wall = time.perf_counter() - start
     sampler.done.set()
     sampler.join()
@@ -109,9 +167,7 @@ def run_one(corpus: Path, segments: int, flags: list[str], out: Path) -> dict[st
     records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert len(records) == segments, (len(records), segments)
     first, last = arrivals[0], arrivals[-1]
-    docs = len({(r["system"], r["doc"]) for r in records})
-    first_doc_segments = segments * first[1] / docs  # about: documents are similar in size
-    steady = (segments - first_doc_segments) / max(1e-9, last[0] - first[0])
+    steady = (last[1] - first[1]) / max(1e-9, last[0] - first[0])
     workers = sorted(sampler.peaks.values(), reverse=True)
     return {
         "wall_s": round(wall, 2),
@@ -120,6 +176,22 @@ def run_one(corpus: Path, segments: int, flags: list[str], out: Path) -> dict[st
         "first_result_s": round(first[0], 2),
         "peak_rss_driver_mb": round(sampler.driver_peak, 1),
         "peak_rss_scoring_processes_mb": [round(rss, 1) for rss in workers],
+        # CPU seconds over the whole run, by process kind; and the machine's idle share between
+        # the first and the last result (0: every core was busy).
+        "cpu_s_by_process": sampler.cpu_by(),
+        "cpu_s_of_ray_processes": sampler.cpu_by(by_name=True, kind="ray"),
+        "idle_share_steady": round(
+            (idle[1] - idle[0]) / max(1e-9, (last[0] - first[0]) * available_cores()), 3
+        ),
+        # Between the first and the last result: each kind's share of all the cores' time.
+        "core_share_steady": {
+            kind: round(
+                (seconds - steady_cpu[0].get(kind, 0.0))
+                / max(1e-9, (last[0] - first[0]) * available_cores()),
+                3,
+            )
+            for kind, seconds in steady_cpu[1].items()
+        },
     }
 
 
