@@ -20,6 +20,8 @@ from .loading import LoadedModel
 #: vocab floats, 200 MB for a 49k vocabulary).
 LOGIT_CHUNK = 256
 HEAD_CHUNK = 1024
+#: `top_entries` looks for the best blocks of this many vocabulary entries first.
+TOPK_BLOCK = 128
 
 
 @dataclass
@@ -112,7 +114,9 @@ def project_states(lm: LoadedModel, rows, targets, top_k: int):  # type: ignore[
     The output head runs on up to `HEAD_CHUNK` rows at a time and the softmax on `LOGIT_CHUNK`
     of them: each matrix product repacks the [vocab x hidden] head, so fewer, larger products
     are faster (the seed: about 9% of this step), while the softmax stays on a block that fits
-    the cache. The numbers are the same for any chunk sizes (tests/test_llama.py)."""
+    the cache. The numbers do not depend on the softmax's chunk, nor on the head's while its
+    products have hundreds of rows; BLAS may take another kernel for a product of a few rows,
+    which moves the last bits (tests/test_llama.py). The top-k are `top_entries`."""
     import torch
 
     head = lm.model.get_output_embeddings()
@@ -127,7 +131,7 @@ def project_states(lm: LoadedModel, rows, targets, top_k: int):  # type: ignore[
                 logp = torch.log_softmax(block[begin : begin + LOGIT_CHUNK], dim=-1)
                 tgt = targets[outer + begin : outer + begin + logp.shape[0]]
                 out_lp.append(logp.gather(1, tgt[:, None])[:, 0])
-                values, indices = logp.topk(top_k, dim=-1)
+                values, indices = top_entries(logp, top_k)
                 out_ids.append(indices)
                 out_tlp.append(values)
     if not out_lp:
@@ -137,6 +141,33 @@ def project_states(lm: LoadedModel, rows, targets, top_k: int):  # type: ignore[
         torch.cat(out_ids).cpu().numpy(),
         torch.cat(out_tlp).cpu().numpy(),
     )
+
+
+def top_entries(logp, k: int):  # type: ignore[no-untyped-def]
+    """`logp.topk(k, dim=-1)`, the same values and indices, in half its time on a 49k vocabulary.
+
+    Each row's `k + 1` best entries lie in its `k + 1` blocks of `TOPK_BLOCK` entries with the
+    largest maxima (an entry outside them is beaten by those `k + 1` maxima), so the top entries
+    of those blocks are the row's. Where they hold no ties (and no NaN), the row's top `k` are
+    unique and this is exactly what `topk` returns; a row with a tie is given to `topk` itself,
+    so its order of equal values stays `topk`'s."""
+    import torch
+
+    rows, vocab = logp.shape
+    blocks = vocab // TOPK_BLOCK
+    if k < 1 or vocab % TOPK_BLOCK or blocks < 4 * (k + 1):
+        return logp.topk(k, dim=-1)
+    best = logp.reshape(rows, blocks, TOPK_BLOCK).amax(-1).topk(k + 1, dim=-1).indices
+    offsets = torch.arange(TOPK_BLOCK, device=logp.device)
+    columns = (best[:, :, None] * TOPK_BLOCK + offsets).reshape(rows, -1)
+    values, at = logp.gather(1, columns).topk(k + 1, dim=-1)
+    indices = columns.gather(1, at)
+    unsure = (values[:, 1:] == values[:, :-1]).any(-1) | values.isnan().any(-1)
+    values, indices = values[:, :k].contiguous(), indices[:, :k].contiguous()
+    if bool(unsure.any()):
+        again = unsure.nonzero()[:, 0]
+        values[again], indices[again] = logp[again].topk(k, dim=-1)
+    return values, indices
 
 
 @timed("model")
