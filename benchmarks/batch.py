@@ -12,12 +12,17 @@ are dropped; the limit itself becomes the last one). ``--jobs N`` uses N worker 
 checkpoint RSS is then this process plus its workers; ``peak_rss_worker_mb`` is the largest
 worker's peak). ``--threads N`` sets torch threads per scoring process. ``profile``: the
 stage timers of `mtqa.core.timing` over the scoring (jobs=1), per 1,000 segments, against the
-model's forward passes.
+model's forward passes. ``--driver``: only the driver's own work for each result that a worker or
+a Ray actor hands back (unpickling it, its log lines, the append with its fsync), per 1,000
+segments, over the first ``--limit`` rows (default 300) scored once in-process: the rate one
+driver could take results at (written as the ``driver`` section of batch.json).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
 import os
 import platform
 import resource
@@ -122,6 +127,53 @@ def growth(rows: list[dict[str, Any]]) -> dict[str, float] | None:
     }
 
 
+def driver_cost(source: Path, rows: int, repeat: int = 5) -> dict[str, Any]:
+    """The driver's work per result, timed apart from the scoring: what bounds one driver that
+    many workers or actors feed (`_Runner._save`, `RayEngine.scored`)."""
+    import pickle
+
+    from mtqa import Scorer
+    from mtqa.batch.ray_engine import Scored
+    from mtqa.batch.scoring import score_corpus_document
+    from mtqa.batch.store import ResultsLog, segment_records
+
+    with tempfile.TemporaryDirectory() as tmp:
+        subset = Path(tmp) / "rows.jsonl"
+        with source.open(encoding="utf-8") as src:
+            subset.write_text("".join(itertools.islice(src, rows)), "utf-8")
+        scorer = Scorer.load()
+        docs = list(open_corpus(str(subset)).documents())
+        scored = [(doc, score_corpus_document(scorer, doc)) for doc in docs]
+        segments = sum(len(result.sentences) for _, result in scored)
+        payloads = [
+            pickle.dumps(Scored(doc.system, doc.doc_id, segment_records(doc, i, result), result))
+            for i, (doc, result) in enumerate(scored)
+        ]
+        log = ResultsLog(Path(tmp) / "segments.jsonl")
+
+        def hand_back() -> None:
+            for payload in payloads:
+                outcome = pickle.loads(payload)
+                log.append(outcome.records)
+
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            hand_back()
+            times.append(time.perf_counter() - start)
+        log.close()
+    seconds = sorted(times)[len(times) // 2]
+    return {
+        "rows": rows,
+        "documents": len(docs),
+        "segments": segments,
+        "repeat": repeat,
+        "result_kb_per_segment": round(sum(map(len, payloads)) / segments / 1024, 2),
+        "driver_s_per_1000_segments": round(1000 * seconds / segments, 3),
+        "driver_limit_segments_per_s": round(segments / seconds),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int, default=None, help="first N rows of train.jsonl")
@@ -129,7 +181,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch threads per process")
     parser.add_argument("--input", default=str(MQM / "train.jsonl"))
     parser.add_argument("--output", default="batch", help="name of the results/*.json file")
+    parser.add_argument("--driver", action="store_true", help="time the driver's work alone")
     args = parser.parse_args()
+    if args.driver:
+        figures = driver_cost(Path(args.input), args.limit or 300)
+        print(json.dumps(figures, indent=2))
+        print(f"wrote {write_result(args.output, figures, section='driver')}")
+        return
 
     os.environ.setdefault("MTQA_CACHE", "/tmp/mtqa-cache")
     source = Path(args.input)

@@ -47,8 +47,7 @@ RUNS: dict[str, list[str]] = {
 PAIRS = (("ray_1actor", "local_jobs1"), ("ray_2actors", "local_jobs2"))  # equal cores
 SCORING_PROCESS_MARKS = ("ray::MapWorker", "multiprocessing.spawn", "spawn_main")
 #: How often the harness looks: often enough for the arrivals, seldom enough not to take a
-#: share of the cores it measures (reading the whole log every 0.1 s and sampling every process
-#: every 0.2 s took 11% of a core, on 2 cores that the scoring processes fill).
+#: share of the cores it measures (it takes 0.4-0.6% of them: `core_share_steady["harness"]`).
 POLL_S = 0.25
 SAMPLE_S = 1.0
 
