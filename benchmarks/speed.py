@@ -6,9 +6,10 @@ tokens/s and sentences/s on the seed article and on MQM dev targets, the model-o
 document in one plain forward pass with log-softmax, no mtqa work: mtqa's end-to-end share of
 its throughput, aim >= 0.9), peak RSS; `--only profile`: each stage's seconds (segmentation,
 word mapping, features, detector, suggestion gate, checks, judgement, output) against the
-forward passes, per 1,000 segments.
+forward passes, per 1,000 segments (`--device cuda` on a GPU); `--only topk`: the output head's
+step on the seed with the top-20 found through the best blocks against a plain `topk`, paired.
 Run: `.venv/bin/python benchmarks/speed.py [--rows 1000] [--repeat 3]
-[--only startup|floor|spans|suggestions|profile]` (`--only` measures that section alone and
+[--only startup|floor|spans|suggestions|profile|topk]` (`--only` measures that section alone and
 updates it in speed.json).
 """
 
@@ -198,6 +199,45 @@ def floor_section(rows: int, repeat: int) -> dict[str, Any]:
     return figures
 
 
+def topk_section(repeat: int) -> dict[str, Any]:
+    """The output head's step on the seed's rows (`project_states`), with the top-20 found
+    through the best blocks (`top_entries`) and with a plain `topk`, timed in alternating
+    pairs: what the shortcut saves, apart from the noise of whole runs."""
+    import torch
+
+    from mtqa.models import logprobs
+
+    scorer = Scorer.load()
+    lm = scorer.lm
+    ids, _ = logprobs.tokenize(lm, SEED.read_text(encoding="utf-8"))
+    with torch.inference_mode():
+        batch = torch.tensor([[lm.start_token_id, *ids]])
+        rows = lm.model.base_model(input_ids=batch).last_hidden_state[0, :-1]
+    targets = torch.tensor(ids)
+    blocks = logprobs.top_entries
+
+    def project(find: Any) -> None:
+        logprobs.top_entries = find
+        try:
+            logprobs.project_states(lm, rows, targets, scorer.config.top_k)
+        finally:
+            logprobs.top_entries = blocks
+
+    project(blocks)  # warm-up
+    pairs = paired(
+        lambda: project(blocks), lambda: project(lambda lp, k: lp.topk(k, dim=-1)), repeat
+    )
+    return {
+        "tokens": len(ids),
+        "top_k": scorer.config.top_k,
+        "best_blocks_s": round(pairs["first_s"], 4),
+        "plain_topk_s": round(pairs["second_s"], 4),
+        "plain_over_best_blocks": round(pairs["ratio"], 3),
+        "saved_ms_per_token": round(1000 * (pairs["second_s"] - pairs["first_s"]) / len(ids), 4),
+        "pairs": pairs,
+    }
+
+
 def profile_section(rows: int, repeat: int, device: str = "cpu") -> dict:
     """Where mtqa's time goes, stage by stage (`mtqa.core.timing`), against the model's forward
     passes: the seed (scored `repeat` times, JSON written each time) and the first `rows` MQM
@@ -335,7 +375,7 @@ def main() -> None:
     parser.add_argument("--startup-runs", type=int, default=5, help="fresh processes to time")
     parser.add_argument(
         "--only",
-        choices=["startup", "floor", "spans", "suggestions", "profile"],
+        choices=["startup", "floor", "spans", "suggestions", "profile", "topk"],
         help="measure this section alone",
     )
     parser.add_argument(
@@ -355,6 +395,9 @@ def main() -> None:
     if args.only == "profile":
         key = "profile" if args.device == "cpu" else f"profile_{args.device.split(':')[0]}"
         update_section(key, profile_section(args.rows, args.repeat, args.device))
+        return
+    if args.only == "topk":
+        update_section("topk", topk_section(max(9, args.repeat)))
         return
     if args.only == "floor":
         update_section("model_floor", floor_section(args.rows, args.repeat))
